@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { ConfigError } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { InfraError } from '../ops/infra/readiness';
+import { infraCommand } from './commands/infra';
+import { startCommand } from './commands/start';
+
+const log = createLogger('k2');
+
+export function buildProgram(): Command {
+  return new Command('k2')
+    .description('k2-stream: Binance spot trades into Kafka, durable on Temporal')
+    .addCommand(startCommand())
+    .addCommand(infraCommand());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof InfraError) {
+      log.error({ event: err instanceof ConfigError ? 'config.invalid' : 'infra.failed', err: err.message });
+      console.error(`k2: ${err.message}`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+// The one place settings are read. Every setting has a snake_case name (the original plan's
+// names where it had one); its environment variable is the upper-case name; an optional JSON
+// file (K2_CONFIG_FILE) may hold any of them, and the environment wins over the file.
+
+const list = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)).min(1),
+);
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+const positive = z.coerce.number().positive();
+const port = z.coerce.number().int().min(0).max(65535);
+const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port');
+
+export const configSchema = z.object({
+  temporal_address: hostPort.default('127.0.0.1:7233'),
+  temporal_namespace: z.string().min(1).default('default'),
+  task_queue: z.string().min(1).default('binance-stream'),
+  workflow_id: z.string().min(1).default('binance-stream'),
+
+  kafka_brokers: list.pipe(z.array(hostPort)).default(['127.0.0.1:9092']),
+  kafka_client_id: z.string().min(1).default('k2-stream'),
+  kafka_topic: z.string().min(1).default('market.crypto.trades.binance'),
+  kafka_dlq_topic: z.string().min(1).default('market.crypto.trades.binance.dlq'),
+  kafka_partitions: z.coerce.number().int().min(1).default(6),
+  kafka_replication_factor: z.coerce.number().int().min(-1).default(-1),
+  schema_registry_url: z.url().optional(),
+
+  symbols: list.default(['BTCUSDT', 'ETHUSDT', 'BNBUSDT']),
+  binance_ws_urls: list.pipe(z.array(z.url())).default([
+    'wss://stream.binance.com:9443',
+    'wss://stream.binance.com:443',
+    'wss://data-stream.binance.vision',
+  ]),
+  binance_rest_urls: list.pipe(z.array(z.url())).default(['https://api.binance.com', 'https://api-gcp.binance.com']),
+
+  ssl_verify: bool.default(true),
+  custom_ca_bundle: z.string().min(1).optional(),
+  connection_max_lifetime_hours: positive.default(4),
+  ping_interval_seconds: positive.default(180),
+  ping_timeout_seconds: positive.default(10),
+  health_check_timeout: positive.default(30),
+  serializer_cache_max_size: z.coerce.number().int().min(1).default(10),
+  heartbeat_timeout_seconds: positive.max(300).default(20),
+  buffer_max_records: z.coerce.number().int().min(10).default(50_000),
+  max_payload_bytes: z.coerce.number().int().min(1024).default(1 << 20),
+  reconnect_backoff_initial_ms: positive.default(500),
+  reconnect_backoff_max_ms: positive.default(30_000),
+  rest_weight_budget_per_minute: z.coerce.number().int().min(25).default(3_000),
+  backfill_max_trades: z.coerce.number().int().min(0).default(1_000_000),
+
+  metrics_host: z.string().min(1).default('127.0.0.1'),
+  metrics_port: port.default(9091),
+  temporal_metrics_port: port.default(9464),
+  memory_sample_interval_seconds: positive.default(30),
+  memory_window_samples: z.coerce.number().int().min(3).default(120),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SettingName = keyof Config;
+
+export const settingNames = Object.keys(configSchema.shape) as SettingName[];
+
+export function envName(setting: string): string {
+  return setting.toUpperCase();
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { setting: string; message: string }[]) {
+    super(
+      `invalid configuration:\n${problems.map((p) => `  ${p.setting} (env ${envName(p.setting)}): ${p.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function readFileSettings(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([{ setting: 'k2_config_file', message: `cannot read ${file}: ${(err as Error).message}` }]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([{ setting: 'k2_config_file', message: `${file} must hold a JSON object` }]);
+  }
+  const unknown = Object.keys(parsed).filter((k) => !(settingNames as string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.map((k) => ({ setting: k, message: `unknown setting in ${file}` })));
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Reads and validates every setting. `overrides` (from a command line) win over the
+ * environment, which wins over the file. A bad value throws a ConfigError naming the setting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<SettingName, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = env.K2_CONFIG_FILE ? readFileSettings(env.K2_CONFIG_FILE) : {};
+  for (const name of settingNames) {
+    const value = env[envName(name)];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) raw[name] = value;
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const setting = String(issue.path[0] ?? '?');
+        const got = raw[setting];
+        return { setting, message: `${issue.message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}` };
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** Whether the operator pointed a part at an existing service, so the local one is not started. */
+export function isExplicitlySet(setting: SettingName, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!env[envName(setting)];
+}

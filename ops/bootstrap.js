@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Entry of the npm scripts: makes a fresh clone runnable (npm ci when the lock file changed,
+// then a TypeScript build) and hands over to the k2 command or to jest. Plain JavaScript on
+// purpose: it runs before any dependency is installed.
+const { spawnSync } = require('node:child_process');
+const { existsSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const [command, ...rest] = process.argv.slice(2);
+
+function run(cmd, args, extraEnv = {}) {
+  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  if (res.error) throw res.error;
+  return res.status ?? (res.signal ? 128 : 1);
+}
+
+function mustRun(cmd, args) {
+  const code = run(cmd, args);
+  if (code !== 0) process.exit(code);
+}
+
+function ensureDependencies() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.error('[k2] installing dependencies (npm ci)');
+  mustRun('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function build() {
+  mustRun(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+}
+
+const k2 = (args) => process.exit(run(process.execPath, [join(root, 'bin', 'k2.js'), ...args]));
+
+ensureDependencies();
+build();
+switch (command) {
+  case 'start':
+    k2(['start', ...rest]);
+    break;
+  case 'demo':
+    k2(['demo', ...rest]);
+    break;
+  case 'simulator':
+    k2(['simulator', ...rest]);
+    break;
+  case 'test': {
+    const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+    // Type-check the tests too (the build covers only shipped code), then unit before
+    // integration so a broken module fails in seconds, not after the services start.
+    mustRun(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+    mustRun(process.execPath, [jest, '--selectProjects', 'unit', ...rest]);
+    process.exit(run(process.execPath, [jest, '--selectProjects', 'integration', ...rest]));
+    break;
+  }
+  default:
+    console.error(`usage: node ops/bootstrap.js start|demo|simulator|test [args]`);
+    process.exit(2);
+}

@@ -1,0 +1,2 @@
+// Every workflow the workers register; workflow code only (no I/O, no clocks but Temporal's).
+export { kafkaProbe } from './kafka-probe';
