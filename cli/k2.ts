@@ -3,6 +3,7 @@ import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { InfraError } from '../ops/infra/readiness';
 import { infraCommand } from './commands/infra';
+import { simulatorCommand } from './commands/simulator';
 import { startCommand } from './commands/start';
 
 const log = createLogger('k2');
@@ -11,7 +12,8 @@ export function buildProgram(): Command {
   return new Command('k2')
     .description('k2-stream: Binance spot trades into Kafka, durable on Temporal')
     .addCommand(startCommand())
-    .addCommand(infraCommand());
+    .addCommand(infraCommand())
+    .addCommand(simulatorCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,162 @@
+// The simulator's memory of every trade it generated: the source for REST history and the
+// ground truth that "nothing lost, nothing duplicated" is checked against. Trades live in
+// fixed-size typed-array rings (about 40 bytes a trade), never as per-trade objects.
+
+export interface LedgerTrade {
+  id: number;
+  priceUnits: number;
+  qtyUnits: number;
+  timeUs: number;
+  buyerMaker: boolean;
+  aggId: number;
+}
+
+export interface LedgerAggTrade {
+  aggId: number;
+  firstId: number;
+  lastId: number;
+}
+
+export class SymbolLedger {
+  private readonly price: Float64Array;
+  private readonly qty: Float64Array;
+  private readonly time: Float64Array;
+  private readonly agg: Float64Array;
+  private readonly maker: Uint8Array;
+  private readonly aggFirst: Float64Array;
+  private readonly aggCount: Uint16Array;
+  /** Id the next trade gets; ids are consecutive from `firstId`. */
+  private next: number;
+  private nextAgg: number;
+  /** (second, first id in that second) pairs, so time ranges resolve outside the retention too. */
+  private readonly secondIndex: { second: number; id: number }[] = [];
+
+  constructor(
+    readonly symbol: string,
+    readonly firstId: number,
+    readonly firstAggId: number,
+    readonly capacity: number,
+    private readonly maxIndexSeconds = 7 * 24 * 3600,
+  ) {
+    this.price = new Float64Array(capacity);
+    this.qty = new Float64Array(capacity);
+    this.time = new Float64Array(capacity);
+    this.agg = new Float64Array(capacity);
+    this.maker = new Uint8Array(capacity);
+    this.aggFirst = new Float64Array(capacity);
+    this.aggCount = new Uint16Array(capacity);
+    this.next = firstId;
+    this.nextAgg = firstAggId;
+  }
+
+  /** Records one aggregate (one taker order) of `count` trades at one price and time. */
+  appendAggregate(priceUnits: number, qtyUnits: number[], timeUs: number, buyerMaker: boolean): LedgerAggTrade {
+    const aggId = this.nextAgg++;
+    const firstId = this.next;
+    const second = Math.floor(timeUs / 1e6);
+    if (this.secondIndex.length === 0 || this.secondIndex[this.secondIndex.length - 1].second !== second) {
+      this.secondIndex.push({ second, id: firstId });
+      if (this.secondIndex.length > this.maxIndexSeconds) this.secondIndex.shift();
+    }
+    for (const q of qtyUnits) {
+      const slot = this.next % this.capacity;
+      this.price[slot] = priceUnits;
+      this.qty[slot] = q;
+      this.time[slot] = timeUs;
+      this.agg[slot] = aggId;
+      this.maker[slot] = buyerMaker ? 1 : 0;
+      this.next++;
+    }
+    const aggSlot = aggId % this.capacity;
+    this.aggFirst[aggSlot] = firstId;
+    this.aggCount[aggSlot] = qtyUnits.length;
+    return { aggId, firstId, lastId: this.next - 1 };
+  }
+
+  /** Last id generated, or firstId - 1 when none yet. */
+  get lastId(): number {
+    return this.next - 1;
+  }
+
+  get lastAggId(): number {
+    return this.nextAgg - 1;
+  }
+
+  /** Oldest id REST can still serve. */
+  get oldestRetainedId(): number {
+    return Math.max(this.firstId, this.next - this.capacity);
+  }
+
+  get oldestRetainedAggId(): number {
+    // An aggregate is served only while all of its trades are retained.
+    let a = Math.max(this.firstAggId, this.nextAgg - this.capacity);
+    while (a < this.nextAgg && this.aggFirst[a % this.capacity] < this.oldestRetainedId) a++;
+    return a;
+  }
+
+  get(id: number): LedgerTrade | undefined {
+    if (id < this.oldestRetainedId || id > this.lastId) return undefined;
+    const slot = id % this.capacity;
+    return {
+      id,
+      priceUnits: this.price[slot],
+      qtyUnits: this.qty[slot],
+      timeUs: this.time[slot],
+      buyerMaker: this.maker[slot] === 1,
+      aggId: this.agg[slot],
+    };
+  }
+
+  getAggregate(aggId: number): (LedgerAggTrade & { trade: LedgerTrade; qtyUnits: number }) | undefined {
+    if (aggId < this.oldestRetainedAggId || aggId > this.lastAggId) return undefined;
+    const slot = aggId % this.capacity;
+    const firstId = this.aggFirst[slot];
+    const lastId = firstId + this.aggCount[slot] - 1;
+    const trade = this.get(firstId);
+    if (!trade) return undefined;
+    let qtyUnits = 0;
+    for (let id = firstId; id <= lastId; id++) qtyUnits += this.qty[id % this.capacity];
+    return { aggId, firstId, lastId, trade, qtyUnits };
+  }
+
+  /** Retained trades from `fromId` (clamped to the retention), at most `limit`. */
+  range(fromId: number, limit: number): LedgerTrade[] {
+    const out: LedgerTrade[] = [];
+    for (let id = Math.max(fromId, this.oldestRetainedId); id <= this.lastId && out.length < limit; id++) {
+      out.push(this.get(id)!);
+    }
+    return out;
+  }
+
+  /** First retained trade at or after `timeUs`, by binary search over the (sorted) times. */
+  firstIdAtOrAfter(timeUs: number): number | undefined {
+    let lo = this.oldestRetainedId;
+    let hi = this.lastId + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.time[mid % this.capacity] < timeUs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo <= this.lastId ? lo : undefined;
+  }
+
+  /**
+   * Ground truth: the ids generated with trade time in [fromUs, toUs]. Exact inside the
+   * retention; to the second outside it.
+   */
+  idsBetween(fromUs: number, toUs: number): { firstId: number; lastId: number } | undefined {
+    const firstId = this.firstIdAtOrAfterAnywhere(fromUs);
+    const afterLast = this.firstIdAtOrAfterAnywhere(toUs + 1);
+    const lastId = (afterLast ?? this.lastId + 1) - 1;
+    if (firstId === undefined || lastId < firstId) return undefined;
+    return { firstId, lastId };
+  }
+
+  private firstIdAtOrAfterAnywhere(timeUs: number): number | undefined {
+    const oldest = this.get(this.oldestRetainedId);
+    if (oldest && timeUs >= oldest.timeUs) return this.firstIdAtOrAfter(timeUs);
+    const second = Math.ceil(timeUs / 1e6);
+    const hit = this.secondIndex.find((e) => e.second >= second);
+    return hit?.id ?? (this.lastId >= this.firstId ? this.oldestRetainedId : undefined);
+  }
+}
