@@ -19,8 +19,9 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      setupFiles: ['<rootDir>/test/integration/setup-runtime.ts'],
+      setupFiles: ['<rootDir>/test/integration/setup-env.ts'],
       slowTestThreshold: 60,
+      testTimeout: 60_000,
     },
   ],
 };
