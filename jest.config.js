@@ -3,6 +3,8 @@
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 
 module.exports = {
+  // Integration tests stream for seconds against real services; unit tests finish far sooner.
+  testTimeout: 90_000,
   projects: [
     {
       displayName: 'unit',
@@ -21,7 +23,6 @@ module.exports = {
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       setupFiles: ['<rootDir>/test/integration/setup-env.ts'],
       slowTestThreshold: 60,
-      testTimeout: 60_000,
     },
   ],
 };

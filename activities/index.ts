@@ -1,14 +1,14 @@
 import { Kafka } from 'kafkajs';
 import { createProbeActivities } from './kafka-probe';
+import { createStreamActivities, StreamDeps } from './stream-trades';
 
-export interface ActivityDeps {
-  kafka: Kafka;
-}
+export type ActivityDeps = StreamDeps & { kafka: Kafka };
 
 /** All activities the stream worker registers, built over their dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProbeActivities(deps.kafka),
+    ...createStreamActivities(deps),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Kafka } from 'kafkajs';
+import { Kafka, Partitioners } from 'kafkajs';
 import { ensureTopics } from '../lib/kafka/topics';
 
 export interface ProbeResult {
@@ -21,7 +21,7 @@ export function createProbeActivities(kafka: Kafka) {
       } finally {
         await admin.disconnect();
       }
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       try {
         const [meta] = await producer.send({ topic, acks: -1, messages: [{ key, value }] });

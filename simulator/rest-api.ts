@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultState } from './faults';
 import { timeIn, units } from './frames';
 import { SymbolMarket } from './market';
-import { MinuteWeight } from './rate-window';
+import { MinuteWeight } from '../lib/rate-window';
 
 export interface RestLimits {
   /** REQUEST_WEIGHT per minute per IP (Binance: 6000). */
@@ -98,7 +98,8 @@ export class RestApi {
     }
     client.after429 = 0;
     try {
-      this.send(res, 200, this.route(url, now), usedHeader);
+      const header = req.headers['x-mbx-time-unit'];
+      this.send(res, 200, this.route(url, now, Array.isArray(header) ? header[0] : header), usedHeader);
     } catch (err) {
       if (err instanceof RestError) this.send(res, err.status, { code: err.code, msg: err.message }, usedHeader);
       else this.send(res, 500, { code: -1000, msg: 'An unknown error occurred while processing the request.' }, usedHeader);
@@ -113,9 +114,10 @@ export class RestApi {
     return market;
   }
 
-  private route(url: URL, now: number): Json {
+  private route(url: URL, now: number, timeUnitHeader: string | undefined): Json {
     const q = url.searchParams;
-    const unit = (q.get('timeUnit') ?? '').toLowerCase() === 'microsecond' ? 'us' : 'ms';
+    // Binance takes the unit as the X-MBX-TIME-UNIT header; the query form is kept for curl.
+    const unit = (timeUnitHeader ?? q.get('timeUnit') ?? '').toLowerCase() === 'microsecond' ? 'us' : 'ms';
     const limit = Math.min(1000, Math.max(1, intParam(q, 'limit', 500)!));
     switch (url.pathname) {
       case '/api/v3/ping':

@@ -10,7 +10,7 @@ import { Fault, FaultState } from './faults';
 import { aggTradePayload, TimeUnit, tradePayload } from './frames';
 import { firstIdFor, GeneratedAggregate, RateProfile, seededRandom, SymbolMarket, symbolSpec } from './market';
 import { RestApi, RestLimits } from './rest-api';
-import { SlidingWindow } from './rate-window';
+import { SlidingWindow } from '../lib/rate-window';
 import { generateTls, TlsMode } from './tls';
 import { ConnectionLimits, SimConnection, STREAM_NAME } from './ws-connection';
 

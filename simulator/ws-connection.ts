@@ -3,7 +3,7 @@ import { RawData, WebSocket } from 'ws';
 import { Logger } from '../lib/logger';
 import { FaultState, malformedPayload, MalformedKind } from './faults';
 import { combined, serverShutdownPayload, TimeUnit } from './frames';
-import { SlidingWindow } from './rate-window';
+import { SlidingWindow } from '../lib/rate-window';
 
 export interface ConnectionLimits {
   pingIntervalMs: number;

@@ -1,10 +1,16 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
 import { Duration } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { Kafka } from 'kafkajs';
 import { createActivities } from '../activities';
-import { Config } from '../lib/config';
+import { SerializerCache } from '../lib/avro/serializer';
+import { Config, ConfigError } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
+import { createLogger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
 import { workflowBundle } from './workflow-bundle';
+
+const log = createLogger('worker');
 
 export interface StreamWorkerOptions {
   config: Config;
@@ -18,24 +24,62 @@ export interface StreamWorkerOptions {
 export interface StreamWorker {
   worker: Worker;
   connection: NativeConnection;
+  /** Tells running streams to flush and return their cursor, then drains the worker. */
+  shutdown(): void;
   close(): Promise<void>;
+}
+
+function readCaBundle(config: Config): string | undefined {
+  if (!config.custom_ca_bundle) return undefined;
+  try {
+    return readFileSync(config.custom_ca_bundle, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ setting: 'custom_ca_bundle', message: `cannot read ${config.custom_ca_bundle}: ${(err as Error).message}` }]);
+  }
 }
 
 /** The stream worker: every workflow and activity of k2-stream on one task queue. */
 export async function createStreamWorker(o: StreamWorkerOptions): Promise<StreamWorker> {
-  const kafka = o.kafka ?? createKafka({ brokers: o.config.kafka_brokers, clientId: o.config.kafka_client_id });
-  const connection = await NativeConnection.connect({ address: o.config.temporal_address });
+  const { config } = o;
+  const caBundle = readCaBundle(config);
+  metrics.tlsVerify.set(config.ssl_verify ? 1 : 0);
+  if (!config.ssl_verify) {
+    log.warn(
+      { event: 'tls.verification-disabled', setting: 'ssl_verify' },
+      'TLS CERTIFICATE VERIFICATION IS OFF (ssl_verify=false): any server can pose as Binance. Use custom_ca_bundle instead.',
+    );
+  }
+  const kafka = o.kafka ?? createKafka({ brokers: config.kafka_brokers, clientId: config.kafka_client_id });
+  const shutdownController = new AbortController();
+  const connection = await NativeConnection.connect({ address: config.temporal_address });
   const worker = await Worker.create({
     connection,
-    namespace: o.config.temporal_namespace,
-    taskQueue: o.taskQueue ?? o.config.task_queue,
+    namespace: config.temporal_namespace,
+    taskQueue: o.taskQueue ?? config.task_queue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ kafka }),
-    shutdownGraceTime: o.shutdownGraceTime ?? '30 seconds',
+    activities: createActivities({
+      config,
+      kafka,
+      serializers: new SerializerCache(config.serializer_cache_max_size, config.schema_registry_url),
+      workerShutdown: shutdownController.signal,
+      caBundle,
+    }),
+    shutdownGraceTime: o.shutdownGraceTime ?? '45 seconds',
+    // Cancellation reaches an activity only with a heartbeat response: keep them frequent so
+    // a rotate or stop acts within a second or two, not after 80% of the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
   });
   return {
     worker,
     connection,
+    shutdown() {
+      if (!shutdownController.signal.aborted) {
+        log.info({ event: 'worker.shutdown-requested' });
+        shutdownController.abort();
+      }
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
     async close() {
       await connection.close();
     },

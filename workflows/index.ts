@@ -1,2 +1,3 @@
 // Every workflow the workers register; workflow code only (no I/O, no clocks but Temporal's).
 export { kafkaProbe } from './kafka-probe';
+export { streamSession } from './stream-session';

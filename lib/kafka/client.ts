@@ -14,7 +14,10 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 function logCreator() {
   return ({ level, log: entry }: LogEntry) => {
     const { message, timestamp: _t, logger: _l, ...fields } = entry;
-    log[levels[level] ?? 'info']({ event: 'kafka.client', ...fields }, message);
+    // The sink bounds the producer's retries on purpose and deduplicates its own resends from
+    // the topic's tail (lib/kafka/trade-sink.ts), so kafkajs' warning about it is noise.
+    const quiet = message.startsWith('Limiting retries for the idempotent producer');
+    log[quiet ? 'debug' : (levels[level] ?? 'info')]({ event: 'kafka.client', ...fields }, message);
   };
 }
 

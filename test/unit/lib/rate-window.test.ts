@@ -1,4 +1,4 @@
-import { MinuteWeight, SlidingWindow } from '../../../simulator/rate-window';
+import { MinuteWeight, SlidingWindow } from '../../../lib/rate-window';
 
 test('a sliding window counts only the last window, strictly', () => {
   const w = new SlidingWindow(1000);

@@ -1,0 +1,195 @@
+import { BinanceTrade } from '../binance/trade-frame';
+import { createLogger } from '../logger';
+import { metrics } from '../metrics';
+
+const log = createLogger('gap-tracker');
+
+export type TradeSource = 'stream' | 'backfill';
+
+export interface GapTrackerDeps {
+  /** historicalTrades: trades from `fromId` on, at most `limit`. */
+  fetchTrades(symbol: string, fromId: number, limit: number, signal: AbortSignal): Promise<BinanceTrade[]>;
+  /** Called in id order per symbol, each id once. */
+  emit(trade: BinanceTrade, source: TradeSource): void;
+  /** A hole REST cannot fill: reported with its exact range, then streaming goes on. */
+  onUnrecoverable?(symbol: string, fromId: number, toId: number, reason: string): void;
+  /** Holes larger than this are filled only for their newest part; the rest is reported. */
+  maxBackfillTrades: number;
+  /** After a connect, a symbol with no live trade in this long is caught up from REST anyway. */
+  catchUpDelayMs: number;
+  pageSize?: number;
+}
+
+interface SymbolTrack {
+  symbol: string;
+  /** Last id handed to `emit`. */
+  last: number | undefined;
+  backfilling: boolean;
+  /** Live trades that arrived while a hole was being filled, in arrival order. */
+  pending: BinanceTrade[];
+  awaitingLive: boolean;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+
+/**
+ * Per-symbol trade id continuity. Binance spot ids are consecutive per symbol, so the next
+ * id must be last+1: a smaller one is a duplicate and dropped, a larger one opens a hole that
+ * is filled from REST while live trades wait, so each symbol's trades leave in id order.
+ */
+export class GapTracker {
+  private readonly tracks = new Map<string, SymbolTrack>();
+  private readonly abort = new AbortController();
+  private readonly running = new Set<Promise<void>>();
+  private catchUpTimer?: NodeJS.Timeout;
+
+  constructor(
+    symbols: string[],
+    cursor: Record<string, number>,
+    private readonly deps: GapTrackerDeps,
+  ) {
+    for (const symbol of symbols) {
+      this.tracks.set(symbol, { symbol, last: cursor[symbol], backfilling: false, pending: [], awaitingLive: false });
+    }
+  }
+
+  has(symbol: string): boolean {
+    return this.tracks.has(symbol);
+  }
+
+  last(symbol: string): number | undefined {
+    return this.tracks.get(symbol)?.last;
+  }
+
+  get pendingCount(): number {
+    let n = 0;
+    for (const t of this.tracks.values()) n += t.pending.length;
+    return n;
+  }
+
+  get backfilling(): boolean {
+    return [...this.tracks.values()].some((t) => t.backfilling);
+  }
+
+  /**
+   * A new connection: whatever happened while no connection was open is unknown until a
+   * symbol's next trade shows its id. Quiet symbols are caught up from REST after a delay.
+   */
+  onConnected(): void {
+    for (const t of this.tracks.values()) t.awaitingLive = t.last !== undefined;
+    clearTimeout(this.catchUpTimer);
+    this.catchUpTimer = setTimeout(() => {
+      for (const t of this.tracks.values()) {
+        if (t.awaitingLive && !t.backfilling) this.startBackfill(t, t.last! + 1, undefined);
+      }
+    }, this.deps.catchUpDelayMs);
+  }
+
+  accept(trade: BinanceTrade): void {
+    const t = this.tracks.get(trade.symbol);
+    if (!t) return;
+    t.awaitingLive = false;
+    if (t.backfilling) t.pending.push(trade);
+    else this.process(t, trade);
+  }
+
+  /** Aborts running backfills; trades they did not emit stay for the next run to fetch. */
+  async stop(): Promise<void> {
+    clearTimeout(this.catchUpTimer);
+    this.abort.abort(new Error('gap tracker stopped'));
+    await Promise.allSettled([...this.running]);
+  }
+
+  private process(t: SymbolTrack, trade: BinanceTrade): void {
+    const id = trade.tradeId;
+    if (t.last === undefined || id === t.last + 1) {
+      t.last = id;
+      this.deps.emit(trade, 'stream');
+    } else if (id <= t.last) {
+      metrics.duplicates.inc({ symbol: t.symbol });
+    } else {
+      t.pending.push(trade);
+      this.startBackfill(t, t.last + 1, id - 1);
+    }
+  }
+
+  private startBackfill(t: SymbolTrack, fromId: number, toId: number | undefined): void {
+    t.backfilling = true;
+    const run = this.backfill(t, fromId, toId)
+      .catch((err: Error) => {
+        if (!this.abort.signal.aborted) log.error({ event: 'gap.backfill-failed', symbol: t.symbol, err: err.message });
+      })
+      .finally(() => {
+        this.running.delete(run);
+        t.backfilling = false;
+        if (this.abort.signal.aborted) return;
+        const pending = t.pending;
+        t.pending = [];
+        for (const trade of pending) {
+          if (t.backfilling) t.pending.push(trade);
+          else this.process(t, trade);
+        }
+      });
+    this.running.add(run);
+  }
+
+  private unrecoverable(t: SymbolTrack, fromId: number, toId: number, reason: string): void {
+    metrics.unrecoverableGaps.inc({ symbol: t.symbol });
+    metrics.unrecoverableTrades.inc({ symbol: t.symbol }, toId - fromId + 1);
+    log.error({ event: 'gap.unrecoverable', symbol: t.symbol, fromId, toId, trades: toId - fromId + 1, reason });
+    this.deps.onUnrecoverable?.(t.symbol, fromId, toId, reason);
+    t.last = Math.max(t.last ?? toId, toId);
+  }
+
+  /** Fills [fromId, toId] (or, without toId, everything REST has from fromId on). */
+  private async backfill(t: SymbolTrack, fromId: number, toId: number | undefined): Promise<void> {
+    const started = Date.now();
+    const pageSize = this.deps.pageSize ?? 1000;
+    const signal = this.abort.signal;
+    if (toId !== undefined) {
+      metrics.gaps.inc({ symbol: t.symbol });
+      log.info({ event: 'gap.detected', symbol: t.symbol, fromId, toId, trades: toId - fromId + 1 });
+      if (toId - fromId + 1 > this.deps.maxBackfillTrades) {
+        this.unrecoverable(t, fromId, toId - this.deps.maxBackfillTrades, 'larger than backfill_max_trades');
+        fromId = toId - this.deps.maxBackfillTrades + 1;
+      }
+    }
+    let next = fromId;
+    let filled = 0;
+    let emptyTries = 0;
+    while (toId === undefined || next <= toId) {
+      const rows = (await this.deps.fetchTrades(t.symbol, next, pageSize, signal)).filter((r) => r.tradeId >= next);
+      if (rows.length === 0) {
+        if (toId === undefined) break;
+        // REST may lag the stream by a moment; after that, the ids are not to be had.
+        if (++emptyTries > 5) {
+          this.unrecoverable(t, next, toId, 'not served by REST');
+          break;
+        }
+        await sleep(200 * emptyTries, signal);
+        continue;
+      }
+      emptyTries = 0;
+      if (rows[0].tradeId > next) this.unrecoverable(t, next, rows[0].tradeId - 1, 'older than REST history');
+      let page = 0;
+      for (const r of rows) {
+        if (toId !== undefined && r.tradeId > toId) break;
+        if (t.last !== undefined && r.tradeId <= t.last) continue;
+        t.last = r.tradeId;
+        page++;
+        this.deps.emit(r, 'backfill');
+      }
+      if (page) metrics.backfilled.inc({ symbol: t.symbol }, page);
+      filled += page;
+      next = (t.last ?? next) + 1;
+      if (toId === undefined && rows.length < pageSize) break;
+      if (signal.aborted) return;
+    }
+    metrics.backfillLatency.observe((Date.now() - started) / 1000);
+    if (filled) log.info({ event: 'gap.filled', symbol: t.symbol, fromId, toId: t.last, trades: filled, ms: Date.now() - started });
+  }
+}

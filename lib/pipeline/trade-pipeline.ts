@@ -1,0 +1,270 @@
+import { CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import { toTradeV2 } from '../avro/convert-trade';
+import { Serializer } from '../avro/serializer';
+import { BinanceRestClient } from '../binance/rest-client';
+import { BinanceStreamSocket, StreamSocketOptions } from '../binance/stream-socket';
+import { BinanceTrade, parseFrame } from '../binance/trade-frame';
+import { GapTracker } from '../gaps/gap-tracker';
+import { SinkRecord, TradeSink } from '../kafka/trade-sink';
+import { createLogger } from '../logger';
+import { metrics } from '../metrics';
+import { Cursor } from './cursor';
+
+const log = createLogger('pipeline');
+
+export interface PipelineOptions {
+  symbols: string[];
+  cursor: Cursor;
+  kafka: Kafka;
+  topic: string;
+  dlqTopic: string;
+  serializer: Serializer;
+  socket: Omit<StreamSocketOptions, 'streams'>;
+  rest: BinanceRestClient;
+  bufferMaxRecords: number;
+  maxBackfillTrades: number;
+  compression?: CompressionTypes;
+  /** How long reading may stay paused for backpressure before the connection is let go. */
+  pauseDisconnectMs?: number;
+  catchUpDelayMs?: number;
+  /** Highest trade id per symbol already in the topic; guards resends after a Kafka failure. */
+  writtenUpTo?(symbols: string[]): Promise<Map<string, number>>;
+}
+
+export type PipelineState = 'starting' | 'connecting' | 'streaming' | 'paused' | 'kafka_unavailable' | 'draining' | 'stopped';
+
+export interface SymbolProgress {
+  /** Trades acknowledged by Kafka in this run. */
+  count: number;
+  lastId: number | undefined;
+  lastTradeTimeUs: number | undefined;
+}
+
+export interface PipelineProgress {
+  state: PipelineState;
+  cursor: Cursor;
+  symbols: Record<string, SymbolProgress>;
+  connectedSince: number | undefined;
+  firstTradeAt: number | undefined;
+  bufferDepth: number;
+  reconnects: number;
+  gapsFilled: number;
+  lastError: string | undefined;
+}
+
+const nowUs = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * One Binance → Kafka run: socket, validation, gap tracking, TradeV2 encoding, the bounded
+ * sink, and the cursor that advances only on Kafka's acknowledgement. `run` ends when the
+ * signal fires (rotation, cancel, worker shutdown) and returns the cursor after a flush.
+ */
+export class TradePipeline {
+  private readonly cursor: Cursor;
+  private readonly progressBySymbol = new Map<string, SymbolProgress>();
+  private readonly socket: BinanceStreamSocket;
+  private readonly sink: TradeSink;
+  private readonly tracker: GapTracker;
+  private state: PipelineState = 'starting';
+  private firstTradeAt: number | undefined;
+  private reconnects = 0;
+  private gapsFilled = 0;
+  private lastError: string | undefined;
+  private pausedAt: number | undefined;
+  private backpressureTimer?: NodeJS.Timeout;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.cursor = { ...o.cursor };
+    for (const s of o.symbols) this.progressBySymbol.set(s, { count: 0, lastId: o.cursor[s], lastTradeTimeUs: undefined });
+    this.sink = new TradeSink({
+      createProducer: () =>
+        o.kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: { retries: 3 },
+        }),
+      maxRecords: o.bufferMaxRecords,
+      compression: o.compression,
+      onAcked: (records) => this.acked(records),
+      writtenUpTo: o.writtenUpTo,
+    });
+    this.tracker = new GapTracker(o.symbols, o.cursor, {
+      fetchTrades: (symbol, fromId, limit, signal) => o.rest.historicalTrades(symbol, fromId, limit, signal),
+      emit: (trade, source) => this.emit(trade, source === 'stream' ? Date.now() : undefined),
+      onUnrecoverable: (symbol, fromId, toId, reason) => {
+        this.lastError = `unrecoverable gap ${symbol} ${fromId}..${toId} (${reason})`;
+      },
+      maxBackfillTrades: o.maxBackfillTrades,
+      catchUpDelayMs: o.catchUpDelayMs ?? 3_000,
+    });
+    this.socket = new BinanceStreamSocket({ ...o.socket, streams: o.symbols.map((s) => `${s.toLowerCase()}@trade`) });
+    this.socket.on('open', () => {
+      this.state = 'streaming';
+      this.tracker.onConnected();
+    });
+    this.socket.on('frame', (text, receivedAt) => this.onFrame(text, receivedAt));
+    this.socket.on('down', (reason, detail) => {
+      this.reconnects++;
+      this.lastError = `${reason}: ${detail}`;
+      if (this.state !== 'draining' && this.state !== 'stopped') this.state = 'connecting';
+    });
+    this.sink.on('drained', () => this.maybeResume());
+    this.sink.on('kafka', (state, detail) => {
+      if (state === 'down') this.lastError = `kafka: ${detail}`;
+    });
+  }
+
+  progress(): PipelineProgress {
+    return {
+      state: this.sink.kafkaUp || this.state === 'draining' ? this.state : 'kafka_unavailable',
+      cursor: { ...this.cursor },
+      symbols: Object.fromEntries(this.progressBySymbol),
+      connectedSince: this.socket.connectedSince,
+      firstTradeAt: this.firstTradeAt,
+      bufferDepth: this.sink.size + this.tracker.pendingCount,
+      reconnects: this.reconnects,
+      gapsFilled: this.gapsFilled,
+      lastError: this.lastError ?? this.socket.lastError,
+    };
+  }
+
+  /** Ask for a new connection now (serverShutdown, a rotate that keeps the run). */
+  reconnect(reason: string): void {
+    this.socket.reconnect(reason);
+  }
+
+  async run(signal: AbortSignal, drainTimeoutMs = 30_000): Promise<PipelineProgress> {
+    this.sink.start();
+    this.state = 'connecting';
+    this.socket.start();
+    this.backpressureTimer = setInterval(() => this.checkBackpressure(), 1_000);
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.state = 'draining';
+    clearInterval(this.backpressureTimer);
+    await this.socket.stop();
+    await this.tracker.stop();
+    const flushed = await this.sink.flush(drainTimeoutMs);
+    if (!flushed) log.warn({ event: 'pipeline.drain-incomplete', unacknowledged: this.sink.size });
+    await this.sink.stop();
+    this.o.rest.close();
+    this.state = 'stopped';
+    return this.progress();
+  }
+
+  private onFrame(text: string, receivedAt: number): void {
+    const frame = parseFrame(text);
+    switch (frame.kind) {
+      case 'trade': {
+        const { trade } = frame;
+        if (!this.tracker.has(trade.symbol)) {
+          this.deadLetter(text, 'unexpected_symbol', trade.symbol, receivedAt);
+          break;
+        }
+        metrics.tradesReceived.inc({ symbol: trade.symbol });
+        this.firstTradeAt ??= receivedAt;
+        this.tracker.accept(trade);
+        break;
+      }
+      case 'server_shutdown':
+        log.warn({ event: 'binance.server-shutdown', eventTime: frame.eventTime });
+        metrics.rotations.inc();
+        this.socket.reconnect('server_shutdown');
+        break;
+      case 'reply':
+        break;
+      case 'invalid':
+        this.deadLetter(text, frame.reason, frame.detail, receivedAt);
+        break;
+    }
+    if (this.sink.size + this.tracker.pendingCount >= this.o.bufferMaxRecords) this.pauseReading();
+  }
+
+  private emit(trade: BinanceTrade, receivedAtMs: number | undefined): void {
+    let value: Buffer;
+    try {
+      value = this.o.serializer.encode(toTradeV2(trade, nowUs()));
+    } catch (err) {
+      this.deadLetter(JSON.stringify(trade), 'unencodable', (err as Error).message, Date.now());
+      return;
+    }
+    if (receivedAtMs === undefined) this.gapsFilled++;
+    this.sink.offer({
+      topic: this.o.topic,
+      key: trade.symbol,
+      value,
+      symbol: trade.symbol,
+      tradeId: trade.tradeId,
+      tradeTimeUs: trade.tradeTime,
+      receivedAtMs,
+    });
+  }
+
+  private deadLetter(raw: string, reason: string, detail: string, receivedAt: number): void {
+    metrics.dlq.inc({ reason });
+    log.warn({ event: 'frame.invalid', reason, detail: detail.slice(0, 200), bytes: raw.length });
+    const truncated = raw.length > 256 * 1024;
+    this.sink.offer({
+      topic: this.o.dlqTopic,
+      key: reason,
+      value: Buffer.from(
+        JSON.stringify({
+          reason,
+          detail,
+          raw: truncated ? raw.slice(0, 256 * 1024) : raw,
+          truncated,
+          bytes: raw.length,
+          received_at: new Date(receivedAt).toISOString(),
+          source: 'binance-ws',
+        }),
+      ),
+    });
+  }
+
+  private acked(records: SinkRecord[]): void {
+    const now = Date.now();
+    const nowSec = now / 1000;
+    for (const r of records) {
+      if (r.symbol === undefined || r.tradeId === undefined) continue;
+      if (r.tradeId > (this.cursor[r.symbol] ?? -1)) this.cursor[r.symbol] = r.tradeId;
+      const p = this.progressBySymbol.get(r.symbol)!;
+      p.count++;
+      p.lastId = this.cursor[r.symbol];
+      p.lastTradeTimeUs = r.tradeTimeUs;
+      metrics.tradesProduced.inc({ symbol: r.symbol });
+      if (r.tradeTimeUs) {
+        metrics.lastTradeTime.set({ symbol: r.symbol }, r.tradeTimeUs / 1e6);
+        if (r.receivedAtMs !== undefined) metrics.exchangeToAck.observe(Math.max(0, nowSec - r.tradeTimeUs / 1e6));
+      }
+      if (r.receivedAtMs !== undefined) metrics.receiveToAck.observe((now - r.receivedAtMs) / 1000);
+    }
+  }
+
+  private pauseReading(): void {
+    if (this.socket.state !== 'open') return;
+    this.socket.pause();
+    this.pausedAt = Date.now();
+    this.state = 'paused';
+    metrics.streamPaused.set(1);
+    log.warn({ event: 'pipeline.paused', buffered: this.sink.size, pending: this.tracker.pendingCount });
+  }
+
+  private maybeResume(): void {
+    if (this.pausedAt === undefined || !this.sink.hasRoom) return;
+    const pausedMs = Date.now() - this.pausedAt;
+    this.pausedAt = undefined;
+    metrics.streamPaused.set(0);
+    log.info({ event: 'pipeline.resumed', pausedMs });
+    this.socket.resume();
+    if (this.state === 'paused') this.state = 'streaming';
+  }
+
+  /** Binance cuts a connection that does not answer pings for a minute: let it go first. */
+  private checkBackpressure(): void {
+    if (this.pausedAt !== undefined && this.socket.state === 'paused' && Date.now() - this.pausedAt > (this.o.pauseDisconnectMs ?? 30_000)) {
+      log.warn({ event: 'pipeline.suspended', pausedMs: Date.now() - this.pausedAt });
+      this.socket.suspend('backpressure');
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Config, loadConfig, SettingName } from '../../lib/config';
+import { BinanceSimulator, SimulatorOptions, startSimulator } from '../../simulator/simulator';
+import { createStreamWorker, StreamWorker } from '../../workers/create-worker';
+import { streamSession } from '../../workflows';
+import { StreamSessionInput } from '../../workflows/stream-session-api';
+import { readTopic, testKafka } from './kafka';
+import { uniqueName } from './names';
+import { decodeTrade, DecodedTrade } from './trade-decoder';
+
+/**
+ * A stream session against the simulator on the real Temporal server and Kafka broker, with
+ * its own topic, task queue and workflow id, so tests never see each other's trades.
+ */
+export interface StreamEnv {
+  sim: BinanceSimulator;
+  config: Config;
+  client: Client;
+  worker: StreamWorker;
+  running: Promise<void>;
+  handle?: WorkflowHandle<typeof streamSession>;
+  start(input?: Partial<StreamSessionInput>): Promise<WorkflowHandle<typeof streamSession>>;
+  trades(done: (t: DecodedTrade[]) => boolean, timeoutMs?: number): Promise<DecodedTrade[]>;
+  dlq(done: (n: number) => boolean, timeoutMs?: number): Promise<Record<string, unknown>[]>;
+  teardown(): Promise<void>;
+}
+
+export async function streamEnv(
+  o: { simulator?: Partial<SimulatorOptions>; settings?: Partial<Record<SettingName, unknown>> } = {},
+): Promise<StreamEnv> {
+  const sim = await startSimulator({ controlPort: 0, ...o.simulator });
+  const topic = uniqueName('test.trades');
+  const config = loadConfig(process.env, {
+    binance_ws_urls: [sim.urls.ws],
+    binance_rest_urls: [sim.urls.rest],
+    kafka_topic: topic,
+    kafka_dlq_topic: `${topic}.dlq`,
+    kafka_partitions: 3,
+    task_queue: uniqueName('stream'),
+    status_report_interval_seconds: 1,
+    ...(sim.urls.caFile ? { custom_ca_bundle: sim.urls.caFile } : {}),
+    ...o.settings,
+  });
+  const connection = await Connection.connect({ address: config.temporal_address });
+  const client = new Client({ connection, namespace: config.temporal_namespace });
+  const kafka = testKafka();
+  const worker = await createStreamWorker({ config });
+  const running = worker.worker.run();
+  const env: StreamEnv = {
+    sim,
+    config,
+    client,
+    worker,
+    running,
+    async start(input = {}) {
+      env.handle = await client.workflow.start(streamSession, {
+        taskQueue: config.task_queue,
+        workflowId: uniqueName('session'),
+        args: [
+          {
+            symbols: sim.options.symbols.map((s) => s.symbol),
+            maxLifetimeMs: config.connection_max_lifetime_hours * 3600_000,
+            heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000,
+            searchAttributes: false,
+            ...input,
+          },
+        ],
+      });
+      return env.handle;
+    },
+    async trades(done, timeoutMs = 30_000) {
+      const messages = await readTopic(kafka, topic, (m) => done(m.map((x) => decodeTrade(x.value!))), timeoutMs);
+      return messages.map((m) => decodeTrade(m.value!));
+    },
+    async dlq(done, timeoutMs = 30_000) {
+      const messages = await readTopic(kafka, `${topic}.dlq`, (m) => done(m.length), timeoutMs);
+      return messages.map((m) => JSON.parse(m.value!.toString()) as Record<string, unknown>);
+    },
+    async teardown() {
+      await env.handle?.terminate('test over').catch(() => undefined);
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await worker.close();
+      await connection.close();
+      await sim.stop();
+    },
+  };
+  return env;
+}
+
+/** Per symbol: ids in topic order. */
+export function idsBySymbol(trades: DecodedTrade[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const t of trades) out.set(t.symbol, [...(out.get(t.symbol) ?? []), t.source_sequence!]);
+  return out;
+}
+
+/** Missing and duplicated ids of one symbol against the contiguous range [first, last]. */
+export function compareIds(ids: number[], first: number, last: number): { missing: number[]; duplicated: number[] } {
+  const seen = new Map<number, number>();
+  for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+  const missing: number[] = [];
+  for (let id = first; id <= last; id++) if (!seen.has(id)) missing.push(id);
+  const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  return { missing, duplicated };
+}
+
+/** True once every symbol's trades in the topic reach the simulator's last generated id. */
+export function reachedTruth(trades: DecodedTrade[], truth: Record<string, { lastId: number }>): boolean {
+  const last = new Map<string, number>();
+  for (const t of trades) last.set(t.symbol, Math.max(last.get(t.symbol) ?? -1, t.source_sequence!));
+  return Object.entries(truth).every(([s, { lastId }]) => (last.get(s) ?? -1) >= lastId);
+}

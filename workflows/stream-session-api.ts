@@ -1,0 +1,57 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Cursor } from '../lib/pipeline/cursor';
+import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
+
+// The stream session's message names are fixed: operators send them with the temporal CLI
+// (`temporal workflow signal --workflow-id binance-stream --name rotate`).
+
+export const rotateSignal = defineSignal<[reason?: string]>('rotate');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const stopSignal = defineSignal('stop');
+/** Sent by the streamTrades activity every few seconds so `status` is live. */
+export const progressSignal = defineSignal<[progress: PipelineProgress]>('progress');
+export const statusQuery = defineQuery<SessionStatus>('status');
+
+export type SessionState = 'starting' | 'streaming' | 'rotating' | 'pausing' | 'paused' | 'stopping' | 'stopped';
+
+export interface StreamSessionInput {
+  symbols: string[];
+  /** Per-symbol last trade id in Kafka; carried across rotations. */
+  cursor?: Cursor;
+  /** The cursor came from a progress report, not a finished run: check the topic's tail too. */
+  cursorMayLag?: boolean;
+  rotation?: number;
+  /** Connection lifetime before a planned rotation (connection_max_lifetime_hours). */
+  maxLifetimeMs: number;
+  heartbeatTimeoutMs: number;
+  /** Trades written per symbol over all rotations. */
+  totals?: Record<string, number>;
+  startedAt?: string;
+  paused?: boolean;
+  /** False on a namespace where the custom search attributes are not registered. */
+  searchAttributes?: boolean;
+  lastRotationReason?: string;
+}
+
+export interface SymbolStatus {
+  total: number;
+  thisRun: number;
+  lastId: number | undefined;
+  lastTradeTime: string | undefined;
+}
+
+export interface SessionStatus {
+  state: SessionState;
+  symbols: string[];
+  rotation: number;
+  lastRotationReason: string | undefined;
+  connectedSince: string | undefined;
+  sessionStartedAt: string | undefined;
+  perSymbol: Record<string, SymbolStatus>;
+  pipelineState: string | undefined;
+  bufferDepth: number;
+  reconnects: number;
+  lastError: string | undefined;
+  cursor: Cursor;
+}
