@@ -10,6 +10,7 @@ import { readTopicTail } from '../lib/kafka/topic-tail';
 import { createLogger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { Cursor, mergeCursors } from '../lib/pipeline/cursor';
+import { registerPipeline } from '../lib/pipeline/live-pipelines';
 import { PipelineProgress, TradePipeline } from '../lib/pipeline/trade-pipeline';
 import { progressSignal } from '../workflows/stream-session-api';
 
@@ -134,10 +135,12 @@ export function createStreamActivities(deps: StreamDeps) {
           .catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
       }, config.status_report_interval_seconds * 1000);
 
+      const unregister = registerPipeline(pipeline);
       let final: PipelineProgress;
       try {
         final = await pipeline.run(signal);
       } finally {
+        unregister();
         clearTimeout(lifetimeTimer);
         clearInterval(beat);
         clearInterval(report);

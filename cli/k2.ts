@@ -2,9 +2,12 @@ import { Command } from 'commander';
 import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { InfraError } from '../ops/infra/readiness';
+import { demoCommand } from './commands/demo';
 import { infraCommand } from './commands/infra';
 import { simulatorCommand } from './commands/simulator';
 import { startCommand } from './commands/start';
+import { streamCommand } from './commands/stream';
+import { workerCommand } from './commands/worker';
 
 const log = createLogger('k2');
 
@@ -12,6 +15,9 @@ export function buildProgram(): Command {
   return new Command('k2')
     .description('k2-stream: Binance spot trades into Kafka, durable on Temporal')
     .addCommand(startCommand())
+    .addCommand(demoCommand())
+    .addCommand(workerCommand())
+    .addCommand(streamCommand())
     .addCommand(infraCommand())
     .addCommand(simulatorCommand());
 }

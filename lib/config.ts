@@ -57,7 +57,7 @@ export const configSchema = z.object({
   rest_weight_budget_per_minute: z.coerce.number().int().min(25).default(3_000),
   backfill_max_trades: z.coerce.number().int().min(0).default(1_000_000),
 
-  status_report_interval_seconds: positive.default(10),
+  status_report_interval_seconds: positive.default(5),
 
   metrics_host: z.string().min(1).default('127.0.0.1'),
   metrics_port: port.default(9091),

@@ -17,6 +17,8 @@ const methods: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> =
  */
 export function installTemporalRuntime(options: { metricsAddress?: string } = {}): void {
   Runtime.install({
+    // The worker handles SIGINT/SIGTERM itself, so running streams flush first.
+    shutdownSignals: [],
     logger: new DefaultLogger('INFO', (entry) => {
       log[methods[entry.level]]({ event: 'temporal.sdk', ...entry.meta }, entry.message);
     }),

@@ -1,52 +1,67 @@
 import { Command } from 'commander';
-import { isExplicitlySet, loadConfig } from '../../lib/config';
+import { Config, isExplicitlySet, loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { describeStatus, infraDown, infraUp, PartName } from '../../ops/infra/stack';
 import { temporalDefaults } from '../../ops/infra/temporal';
-import { createStreamWorker } from '../../workers/create-worker';
-import { installTemporalRuntime } from '../../workers/temporal-runtime';
+import { runStreamWorker } from '../../workers/stream-worker';
+import { startSession } from '../session';
+import { startStatusLine } from '../status-line';
 
 const log = createLogger('k2');
 
-/**
- * The service as `npm start` runs it: local Temporal and Kafka unless TEMPORAL_ADDRESS /
- * KAFKA_BROKERS point elsewhere, then the stream worker. SIGINT/SIGTERM drain the worker and
- * stop exactly the parts this command started.
- */
-export async function runService(): Promise<void> {
-  const config = loadConfig();
+/** Local Temporal and Kafka unless TEMPORAL_ADDRESS / KAFKA_BROKERS point elsewhere; returns what it started. */
+export async function localInfra(): Promise<PartName[]> {
   const local: PartName[] = [];
   if (!isExplicitlySet('temporal_address')) local.push('temporal');
   if (!isExplicitlySet('kafka_brokers')) local.push('kafka');
-  const statuses = local.length ? await infraUp(local) : [];
-  const started = statuses.filter((s) => s.state === 'started').map((s) => s.part);
-  if (statuses.length) console.log(describeStatus(statuses));
+  if (!local.length) return [];
+  const statuses = await infraUp(local);
+  console.log(describeStatus(statuses));
+  return statuses.filter((s) => s.state === 'started').map((s) => s.part);
+}
 
-  installTemporalRuntime({ metricsAddress: `${config.metrics_host}:${config.temporal_metrics_port}` });
-  const { worker, close } = await createStreamWorker({ config });
-  console.log(
-    [
-      `worker: task queue ${config.task_queue} on ${config.temporal_address} (namespace ${config.temporal_namespace})`,
-      local.includes('temporal') ? `Temporal Web UI: http://${temporalDefaults.host}:${temporalDefaults.uiPort}` : '',
-      `Kafka: ${config.kafka_brokers.join(',')}`,
-      'Ctrl-C stops the worker and the local services this command started.',
-    ]
-      .filter(Boolean)
-      .join('\n'),
-  );
+export async function stopInfra(started: PartName[]): Promise<void> {
+  if (!started.length) return;
+  log.info({ event: 'service.stopping-infra', parts: started });
+  console.log(describeStatus(await infraDown(started)));
+}
+
+export function webUiUrl(config: Config): string | undefined {
+  if (isExplicitlySet('temporal_address')) return undefined;
+  return `http://${temporalDefaults.host}:${temporalDefaults.uiPort}/namespaces/${config.temporal_namespace}/workflows/${config.workflow_id}`;
+}
+
+/**
+ * The service as `npm start` runs it: infrastructure, the stream worker in this process, and
+ * the stream session for the configured symbols (started unless it already runs). Ctrl-C
+ * drains the worker (the session keeps its cursor in Temporal) and stops what this started.
+ */
+export async function runService(): Promise<void> {
+  const config = loadConfig();
+  const started = await localInfra();
+  const worker = runStreamWorker(config);
+  let stopLine = () => {};
   try {
-    await worker.run();
+    const { session, started: fresh } = await startSession(config, { symbols: config.symbols, workflowId: config.workflow_id });
+    console.log(
+      `${fresh ? 'started' : 'continuing'} session ${config.workflow_id}: ${config.symbols.join(', ')} from ${config.binance_ws_urls[0]} into ${config.kafka_topic} on ${config.kafka_brokers.join(',')}`,
+    );
+    console.log('Ctrl-C stops the worker (the session resumes from its cursor next time) and the local services this command started.');
+    stopLine = startStatusLine(session.handle, { workerPid: () => process.pid, webUi: webUiUrl(config) });
+    await worker;
+    await session.close();
+  } catch (err) {
+    process.kill(process.pid, 'SIGTERM'); // let the worker drain before the error surfaces
+    throw err;
   } finally {
-    await close();
-    if (started.length) {
-      log.info({ event: 'service.stopping-infra', parts: started });
-      console.log(describeStatus(await infraDown(started)));
-    }
+    stopLine();
+    await worker.catch(() => undefined);
+    await stopInfra(started);
   }
 }
 
 export function startCommand(): Command {
   return new Command('start')
-    .description('run the service: local infrastructure (unless pointed elsewhere) and the stream worker')
+    .description('run the service: local infrastructure (unless pointed elsewhere), the worker and the stream session')
     .action(runService);
 }

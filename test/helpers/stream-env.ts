@@ -77,9 +77,9 @@ export async function streamEnv(
       return messages.map((m) => JSON.parse(m.value!.toString()) as Record<string, unknown>);
     },
     async teardown() {
-      await env.handle?.terminate('test over').catch(() => undefined);
       worker.shutdown();
       await running.catch(() => undefined);
+      await env.handle?.terminate('test over').catch(() => undefined);
       await worker.close();
       await connection.close();
       await sim.stop();

@@ -1,0 +1,103 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { loadConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { projectRoot } from '../../lib/paths';
+import { nonNegativeInt, positiveNumber, symbolList } from '../options';
+import { startSession } from '../session';
+import { startStatusLine } from '../status-line';
+import { localInfra, stopInfra, webUiUrl } from './start';
+
+const log = createLogger('demo');
+const k2 = join(projectRoot, 'bin', 'k2.js');
+
+interface DemoFlags {
+  symbols: string[];
+  rate: number;
+  rotateEvery: number;
+  port: number;
+}
+
+/** Keeps one worker process alive: a killed worker comes back, as an orchestrator would do it. */
+class WorkerSupervisor {
+  child: ChildProcess | undefined;
+  private stopping = false;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  start(): void {
+    const child = spawn(process.execPath, [k2, 'worker'], { env: this.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    this.child = child;
+    console.log(`worker started, pid ${child.pid} (kill it: the session resumes on the next worker, with no gap)`);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        resolve();
+        if (this.stopping) return;
+        log.warn({ event: 'demo.worker-exited', code, signal });
+        console.log(`worker ${child.pid} exited (${signal ?? code}); starting another in 1 s`);
+        setTimeout(() => this.start(), 1_000);
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.child?.kill('SIGTERM');
+    await this.exited;
+  }
+}
+
+async function runDemo(f: DemoFlags): Promise<void> {
+  const started = await localInfra();
+  const sim = spawn(
+    process.execPath,
+    [k2, 'simulator', '--port', String(f.port), '--control-port', String(f.port + 1), '--symbols', f.symbols.join(','), '--rate', String(f.rate), '--json', '--stats-interval', '3600'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const urls = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: sim.stdout! }).once('line', resolve))) as {
+    ws: string;
+    rest: string;
+    control: string;
+  };
+  console.log(`simulator: ${urls.ws} (control ${urls.control})`);
+  const env = {
+    ...process.env,
+    BINANCE_WS_URLS: urls.ws,
+    BINANCE_REST_URLS: urls.rest,
+    SYMBOLS: f.symbols.join(','),
+    CONNECTION_MAX_LIFETIME_HOURS: String(f.rotateEvery / 3600),
+  };
+  const config = loadConfig(env);
+  const workers = new WorkerSupervisor(env);
+  workers.start();
+  const { session, started: fresh } = await startSession(config, {
+    symbols: f.symbols,
+    workflowId: config.workflow_id,
+    maxLifetimeMs: f.rotateEvery * 1000,
+  });
+  console.log(`${fresh ? 'started' : 'continuing'} session ${config.workflow_id}, rotating every ${f.rotateEvery} s; Ctrl-C ends the demo`);
+  const stopLine = startStatusLine(session.handle, { workerPid: () => workers.child?.pid, webUi: webUiUrl(config) });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  stopLine();
+  console.log('stopping: the worker flushes and hands back its cursor');
+  await workers.stop();
+  await session.close();
+  sim.kill('SIGTERM');
+  await stopInfra(started);
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('the service against the bundled simulator (no internet needed): infrastructure, simulator, a supervised worker, a session')
+    .option('--symbols <list>', 'symbols', symbolList, ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'])
+    .option('--rate <n>', 'trades per second per symbol', positiveNumber, 20)
+    .option('--rotate-every <s>', 'connection lifetime in seconds (planned rotation)', positiveNumber, 60)
+    .option('--port <n>', 'simulator port (control port is the next one)', nonNegativeInt, 19443)
+    .action(runDemo);
+}

@@ -1,0 +1,90 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { Config } from '../lib/config';
+import { StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
+import { streamSession } from '../workflows';
+import { SessionStatus, statusQuery } from '../workflows/stream-session-api';
+
+export interface Session {
+  client: Client;
+  connection: Connection;
+  handle: WorkflowHandle<typeof streamSession>;
+  close(): Promise<void>;
+}
+
+export async function connectClient(config: Config): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: config.temporal_address });
+  return { connection, client: new Client({ connection, namespace: config.temporal_namespace }) };
+}
+
+export async function sessionHandle(config: Config, workflowId = config.workflow_id): Promise<Session> {
+  const { client, connection } = await connectClient(config);
+  return { client, connection, handle: client.workflow.getHandle<typeof streamSession>(workflowId), close: () => connection.close() };
+}
+
+const KEYWORD_LIST = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST;
+const INT = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT;
+const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+
+/** Registers the Web UI columns when missing; false if the namespace does not allow it. */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<boolean> {
+  const wanted = { [StreamSymbols.name]: KEYWORD_LIST, [StreamRotation.name]: INT, [StreamState.name]: KEYWORD };
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(customAttributes && name in customAttributes)));
+    if (Object.keys(missing).length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the session unless one with this id runs; says which. */
+export async function startSession(
+  config: Config,
+  o: { symbols: string[]; workflowId: string; maxLifetimeMs?: number },
+): Promise<{ session: Session; started: boolean }> {
+  const { client, connection } = await connectClient(config);
+  const searchAttributes = await ensureSearchAttributes(connection, config.temporal_namespace);
+  const symbols = o.symbols.map((s) => s.toUpperCase());
+  try {
+    const handle = await client.workflow.start(streamSession, {
+      taskQueue: config.task_queue,
+      workflowId: o.workflowId,
+      args: [
+        {
+          symbols,
+          maxLifetimeMs: o.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000,
+          heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000,
+          searchAttributes,
+        },
+      ],
+      ...(searchAttributes
+        ? { typedSearchAttributes: [{ key: StreamSymbols, value: symbols }, { key: StreamRotation, value: 0 }, { key: StreamState, value: 'starting' }] }
+        : {}),
+    });
+    return { session: { client, connection, handle, close: () => connection.close() }, started: true };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const handle = client.workflow.getHandle<typeof streamSession>(o.workflowId);
+    return { session: { client, connection, handle, close: () => connection.close() }, started: false };
+  }
+}
+
+export async function queryStatus(handle: WorkflowHandle<typeof streamSession>): Promise<SessionStatus> {
+  return handle.query(statusQuery);
+}
+
+export function formatStatus(s: SessionStatus): string {
+  const rows = Object.entries(s.perSymbol).map(
+    ([sym, p]) => `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}`,
+  );
+  return [
+    `state ${s.state} (pipeline ${s.pipelineState ?? '-'}), rotation ${s.rotation}${s.lastRotationReason ? ` (last: ${s.lastRotationReason})` : ''}`,
+    `connected since ${s.connectedSince ?? '-'}, session since ${s.sessionStartedAt ?? '-'}, buffer ${s.bufferDepth}, reconnects this run ${s.reconnects}`,
+    ...rows,
+    s.lastError ? `last error: ${s.lastError}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

@@ -1,0 +1,50 @@
+import { Config, loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { collectProcessMetrics } from '../lib/metrics';
+import { readiness } from '../lib/pipeline/live-pipelines';
+import { createStreamWorker } from './create-worker';
+import { startMetricsServer } from './metrics-server';
+import { installTemporalRuntime } from './temporal-runtime';
+
+const log = createLogger('worker');
+
+/**
+ * The production worker process: metrics on metrics_port, the SDK's own metrics on
+ * temporal_metrics_port, the stream worker on its task queue. SIGINT/SIGTERM make running
+ * streams flush and hand back their cursor before the worker drains and exits.
+ */
+export async function runStreamWorker(config: Config = loadConfig()): Promise<void> {
+  installTemporalRuntime({ metricsAddress: `${config.metrics_host}:${config.temporal_metrics_port}` });
+  collectProcessMetrics();
+  const metricsServer = await startMetricsServer(config.metrics_host, config.metrics_port, () => readiness());
+  const sw = await createStreamWorker({ config });
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ event: 'worker.signal', signal });
+    sw.shutdown();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  log.info({
+    event: 'worker.started',
+    taskQueue: config.task_queue,
+    temporal: config.temporal_address,
+    namespace: config.temporal_namespace,
+    metrics: `http://${config.metrics_host}:${config.metrics_port}/metrics`,
+  });
+  try {
+    await sw.worker.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await sw.close();
+    metricsServer.close();
+    log.info({ event: 'worker.stopped' });
+  }
+}
+
+if (require.main === module) {
+  runStreamWorker().catch((err: Error) => {
+    log.error({ event: 'worker.failed', err: err.message });
+    process.exit(1);
+  });
+}
