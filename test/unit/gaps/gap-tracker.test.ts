@@ -1,0 +1,103 @@
+import { BinanceTrade } from '../../../lib/binance/trade-frame';
+import { GapTracker, GapTrackerDeps } from '../../../lib/gaps/gap-tracker';
+
+const trade = (symbol: string, id: number): BinanceTrade => ({
+  eventType: 'trade',
+  eventTime: id,
+  symbol,
+  tradeId: id,
+  price: '1.0',
+  quantity: '1.0',
+  tradeTime: id,
+  buyerIsMaker: false,
+  isBestMatch: true,
+});
+
+/** REST over an exchange that has ids [oldest, newest] per symbol. */
+function setup(history: { oldest: number; newest: number }, o: Partial<GapTrackerDeps> = {}, cursor: Record<string, number> = {}) {
+  const emitted: { id: number; source: string }[] = [];
+  const unrecoverable: [number, number, string][] = [];
+  const calls: number[] = [];
+  const tracker = new GapTracker(['BTCUSDT'], cursor, {
+    fetchTrades: async (symbol, fromId, limit) => {
+      calls.push(fromId);
+      const out: BinanceTrade[] = [];
+      for (let id = Math.max(fromId, history.oldest); id <= history.newest && out.length < limit; id++) out.push(trade(symbol, id));
+      return out;
+    },
+    emit: (t, source) => emitted.push({ id: t.tradeId, source }),
+    onUnrecoverable: (_s, from, to, reason) => unrecoverable.push([from, to, reason]),
+    maxBackfillTrades: 1_000_000,
+    catchUpDelayMs: 50,
+    pageSize: 10,
+    ...o,
+  });
+  const idle = async () => {
+    for (let i = 0; i < 200 && (tracker.backfilling || tracker.pendingCount); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+  return { tracker, emitted, unrecoverable, calls, idle };
+}
+
+describe('gap tracker', () => {
+  test('consecutive ids pass straight through; a repeated id is dropped', () => {
+    const { tracker, emitted } = setup({ oldest: 1, newest: 100 });
+    [10, 11, 12, 11, 12, 13].forEach((id) => tracker.accept(trade('BTCUSDT', id)));
+    expect(emitted.map((e) => e.id)).toEqual([10, 11, 12, 13]);
+  });
+
+  test('a hole is filled from REST before the live trades that revealed it, in id order', async () => {
+    const { tracker, emitted, calls, idle } = setup({ oldest: 1, newest: 100 });
+    tracker.accept(trade('BTCUSDT', 10));
+    tracker.accept(trade('BTCUSDT', 35)); // 11..34 missing
+    tracker.accept(trade('BTCUSDT', 36));
+    tracker.accept(trade('BTCUSDT', 36));
+    await idle();
+    expect(emitted.map((e) => e.id)).toEqual(Array.from({ length: 27 }, (_, i) => 10 + i));
+    expect(emitted.filter((e) => e.source === 'backfill').map((e) => e.id)).toEqual(Array.from({ length: 24 }, (_, i) => 11 + i));
+    expect(calls).toEqual([11, 21, 31]); // pages of 10
+  });
+
+  test('a hole older than REST history is reported with its exact range; the rest is filled', async () => {
+    const { tracker, emitted, unrecoverable, idle } = setup({ oldest: 50, newest: 100 }, {}, { BTCUSDT: 20 });
+    tracker.accept(trade('BTCUSDT', 60));
+    await idle();
+    expect(unrecoverable).toEqual([[21, 49, 'older than REST history']]);
+    expect(emitted.map((e) => e.id)).toEqual(Array.from({ length: 11 }, (_, i) => 50 + i));
+  });
+
+  test('a hole beyond backfill_max_trades: the oldest part is reported, the newest filled', async () => {
+    const { tracker, emitted, unrecoverable, idle } = setup({ oldest: 1, newest: 1000 }, { maxBackfillTrades: 5 }, { BTCUSDT: 100 });
+    tracker.accept(trade('BTCUSDT', 200));
+    await idle();
+    expect(unrecoverable).toEqual([[101, 194, 'larger than backfill_max_trades']]);
+    expect(emitted.map((e) => e.id)).toEqual([195, 196, 197, 198, 199, 200]);
+  });
+
+  test('after a connect, a symbol with no live trade is caught up from REST', async () => {
+    const { tracker, emitted, idle } = setup({ oldest: 1, newest: 25 }, {}, { BTCUSDT: 10 });
+    tracker.onConnected();
+    await new Promise((r) => setTimeout(r, 80));
+    await idle();
+    expect(emitted.map((e) => e.id)).toEqual(Array.from({ length: 15 }, (_, i) => 11 + i));
+    tracker.accept(trade('BTCUSDT', 26));
+    expect(emitted.at(-1)!.id).toBe(26);
+  });
+
+  test('ids REST never serves are reported after retries, and streaming goes on', async () => {
+    const { tracker, emitted, unrecoverable, idle } = setup({ oldest: 1, newest: 5 }, {}, { BTCUSDT: 5 });
+    tracker.accept(trade('BTCUSDT', 9));
+    for (let i = 0; i < 100 && tracker.backfilling; i++) await new Promise((r) => setTimeout(r, 50));
+    await idle();
+    expect(unrecoverable).toEqual([[6, 8, 'not served by REST']]);
+    expect(emitted.map((e) => e.id)).toEqual([9]);
+  }, 15_000);
+
+  test('stop aborts a running backfill and drops its pending trades (the cursor has not moved)', async () => {
+    const { tracker, emitted } = setup({ oldest: 1, newest: 100 }, {
+      fetchTrades: (_s, _f, _l, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    }, { BTCUSDT: 1 });
+    tracker.accept(trade('BTCUSDT', 50));
+    await tracker.stop();
+    expect(emitted).toEqual([]);
+  });
+});
