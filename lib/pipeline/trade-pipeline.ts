@@ -95,6 +95,12 @@ export class TradePipeline {
       emit: (trade, source) => this.emit(trade, source === 'stream' ? Date.now() : undefined),
       onUnrecoverable: (symbol, fromId, toId, reason) => {
         this.lastError = `unrecoverable gap ${symbol} ${fromId}..${toId} (${reason})`;
+        // Kept next to the bad frames, so a consumer can audit every id the topic lacks.
+        this.sink.offer({
+          topic: o.dlqTopic,
+          key: symbol,
+          value: Buffer.from(JSON.stringify({ reason: 'unrecoverable_gap', detail: reason, symbol, from_id: fromId, to_id: toId, at: new Date().toISOString() })),
+        });
       },
       maxBackfillTrades: o.maxBackfillTrades,
       catchUpDelayMs: o.catchUpDelayMs ?? 3_000,
