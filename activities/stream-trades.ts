@@ -22,7 +22,8 @@ export interface StreamTradesInput {
   /** The cursor may be behind what Kafka holds (it came from a progress report). */
   cursorMayLag?: boolean;
   rotation: number;
-  maxLifetimeMs: number;
+  /** Defaults to connection_max_lifetime_hours. */
+  maxLifetimeMs?: number;
 }
 
 export interface StreamTradesResult {
@@ -122,7 +123,7 @@ export function createStreamActivities(deps: StreamDeps) {
       });
 
       const lifetime = new AbortController();
-      const lifetimeTimer = setTimeout(() => lifetime.abort(), input.maxLifetimeMs);
+      const lifetimeTimer = setTimeout(() => lifetime.abort(), input.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000);
       const signal = AbortSignal.any([ctx.cancellationSignal, deps.workerShutdown, lifetime.signal]);
       // Heartbeats carry the cursor (a retry resumes from it) and bring cancellation news.
       const beat = setInterval(() => ctx.heartbeat(pipeline.progress()), Math.min(1_000, (config.heartbeat_timeout_seconds * 1000) / 4));

@@ -54,7 +54,7 @@ export async function startSession(
       args: [
         {
           symbols,
-          maxLifetimeMs: o.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000,
+          maxLifetimeMs: o.maxLifetimeMs,
           heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000,
           searchAttributes,
         },

@@ -44,7 +44,8 @@ export const configSchema = z.object({
 
   ssl_verify: bool.default(true),
   custom_ca_bundle: z.string().min(1).optional(),
-  connection_max_lifetime_hours: positive.default(4),
+  // Binance cuts at 24 h; a planned rotation must come first.
+  connection_max_lifetime_hours: positive.max(23.5).default(4),
   ping_interval_seconds: positive.default(180),
   ping_timeout_seconds: positive.default(10),
   health_check_timeout: positive.default(30),

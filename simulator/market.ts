@@ -115,9 +115,13 @@ export class SymbolMarket {
   }
 }
 
-/** A stable starting id per symbol, large like Binance's, so ids never look like counters from 0. */
-export function firstIdFor(symbol: string): number {
+/**
+ * The first trade id of a symbol. 'hash': stable per symbol, large like Binance's (tests).
+ * 'time': grows with the clock (100 ids per ms), so a restarted simulator never reuses an id
+ * an earlier run sent, as a real exchange never would (demos and soak runs that resume).
+ */
+export function firstIdFor(symbol: string, mode: 'hash' | 'time' = 'hash', now = Date.now()): number {
   let h = 0;
   for (const c of symbol) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
-  return 100_000_000 + (h % 900_000_000);
+  return mode === 'time' ? now * 100 : 100_000_000 + (h % 900_000_000);
 }

@@ -30,6 +30,7 @@ export interface SimulatorOptions {
   retention: number;
   tickMs: number;
   seed: number;
+  firstIds: 'hash' | 'time';
 }
 
 export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
@@ -50,6 +51,7 @@ export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): Sim
     retention: 200_000,
     tickMs: 10,
     seed: 42,
+    firstIds: 'hash',
     ...overrides,
   };
 }
@@ -99,7 +101,7 @@ export class BinanceSimulator {
     const random = seededRandom(options.seed);
     for (const s of options.symbols) {
       const spec = symbolSpec(s.symbol, s.rate, s.profile);
-      this.markets.set(spec.symbol, new SymbolMarket(spec, firstIdFor(spec.symbol), options.retention, random));
+      this.markets.set(spec.symbol, new SymbolMarket(spec, firstIdFor(spec.symbol, options.firstIds), options.retention, random));
     }
     this.rest = new RestApi(this.markets, options.rest, this.faults);
   }

@@ -14,7 +14,10 @@ const log = createLogger('worker');
  * streams flush and hand back their cursor before the worker drains and exits.
  */
 export async function runStreamWorker(config: Config = loadConfig()): Promise<void> {
-  installTemporalRuntime({ metricsAddress: `${config.metrics_host}:${config.temporal_metrics_port}` });
+  // Port 0 turns the SDK's metrics endpoint off (tests run several workers on one host).
+  installTemporalRuntime({
+    metricsAddress: config.temporal_metrics_port ? `${config.metrics_host}:${config.temporal_metrics_port}` : undefined,
+  });
   collectProcessMetrics();
   const metricsServer = await startMetricsServer(config.metrics_host, config.metrics_port, () => readiness());
   const sw = await createStreamWorker({ config });

@@ -22,8 +22,11 @@ export interface StreamSessionInput {
   /** The cursor came from a progress report, not a finished run: check the topic's tail too. */
   cursorMayLag?: boolean;
   rotation?: number;
-  /** Connection lifetime before a planned rotation (connection_max_lifetime_hours). */
-  maxLifetimeMs: number;
+  /**
+   * Overrides the worker's connection_max_lifetime_hours for this session (tests, demos);
+   * normally unset, so a worker's setting applies from its next run on.
+   */
+  maxLifetimeMs?: number;
   heartbeatTimeoutMs: number;
   /** Trades written per symbol over all rotations. */
   totals?: Record<string, number>;

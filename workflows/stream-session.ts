@@ -35,7 +35,9 @@ type Activities = ReturnType<typeof createStreamActivities>;
  */
 export async function streamSession(input: StreamSessionInput): Promise<SessionStatus> {
   const { streamTrades } = proxyActivities<Activities>({
-    startToCloseTimeout: input.maxLifetimeMs + 15 * 60_000,
+    // Binance cuts every connection at 24 h, so no run outlives that; a run ends itself at the
+    // worker's connection_max_lifetime_hours (4 h by default).
+    startToCloseTimeout: (input.maxLifetimeMs ?? 24 * 3600_000) + 15 * 60_000,
     heartbeatTimeout: input.heartbeatTimeoutMs,
     // The SDK's effective default is TRY_CANCEL, which would drop the cursor the activity returns.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

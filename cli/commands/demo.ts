@@ -76,7 +76,6 @@ async function runDemo(f: DemoFlags): Promise<void> {
   const { session, started: fresh } = await startSession(config, {
     symbols: f.symbols,
     workflowId: config.workflow_id,
-    maxLifetimeMs: f.rotateEvery * 1000,
   });
   console.log(`${fresh ? 'started' : 'continuing'} session ${config.workflow_id}, rotating every ${f.rotateEvery} s; Ctrl-C ends the demo`);
   const stopLine = startStatusLine(session.handle, { workerPid: () => workers.child?.pid, webUi: webUiUrl(config) });

@@ -21,6 +21,7 @@ interface SimulatorFlags {
   restWeightLimit: number;
   connectionAttempts: number;
   json?: boolean;
+  firstIds: 'time' | 'hash';
   statsInterval: number;
 }
 
@@ -42,6 +43,7 @@ export function simulatorCommand(): Command {
     .option('--rest-weight-limit <n>', 'REST request weight per minute', positiveNumber, 6000)
     .option('--connection-attempts <n>', 'WebSocket connection attempts allowed per 5 minutes', positiveNumber, 300)
     .option('--stats-interval <s>', 'seconds between status lines', positiveNumber, 5)
+    .addOption(new Option('--first-ids <mode>', 'first trade ids: time (a restart never reuses ids) or hash (stable per symbol)').choices(['time', 'hash']).default('time'))
     .option('--json', 'print the URLs as one JSON line (for scripts and tests)')
     .action(async (f: SimulatorFlags) => {
       const unknown = f.symbols.filter((s) => !isKnownSymbol(s));
@@ -63,6 +65,7 @@ export function simulatorCommand(): Command {
         rest: { ...defaults.rest, weightPerMinute: f.restWeightLimit },
         connectionAttempts: { ...defaults.connectionAttempts, limit: f.connectionAttempts },
         retention: f.retention,
+        firstIds: f.firstIds,
       });
       const streams = f.symbols.map((s) => `${s.toLowerCase()}@trade`).join('/');
       if (f.json) {

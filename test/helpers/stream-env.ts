@@ -6,6 +6,7 @@ import { streamSession } from '../../workflows';
 import { StreamSessionInput } from '../../workflows/stream-session-api';
 import { readTopic, testKafka } from './kafka';
 import { uniqueName } from './names';
+import { ChildWorker } from './child-worker';
 import { decodeTrade, DecodedTrade } from './trade-decoder';
 
 /**
@@ -16,8 +17,12 @@ export interface StreamEnv {
   sim: BinanceSimulator;
   config: Config;
   client: Client;
-  worker: StreamWorker;
-  running: Promise<void>;
+  /** The in-process worker, unless the test runs its workers as child processes. */
+  worker?: StreamWorker;
+  children: ChildWorker[];
+  spawnWorker(): ChildWorker;
+  /** Pid of the worker process that runs the session's activity now, from the server's view. */
+  activityWorkerPid(): Promise<number | undefined>;
   handle?: WorkflowHandle<typeof streamSession>;
   start(input?: Partial<StreamSessionInput>): Promise<WorkflowHandle<typeof streamSession>>;
   trades(done: (t: DecodedTrade[]) => boolean, timeoutMs?: number): Promise<DecodedTrade[]>;
@@ -26,7 +31,7 @@ export interface StreamEnv {
 }
 
 export async function streamEnv(
-  o: { simulator?: Partial<SimulatorOptions>; settings?: Partial<Record<SettingName, unknown>> } = {},
+  o: { simulator?: Partial<SimulatorOptions>; settings?: Partial<Record<SettingName, unknown>>; childWorkers?: boolean } = {},
 ): Promise<StreamEnv> {
   const sim = await startSimulator({ controlPort: 0, ...o.simulator });
   const topic = uniqueName('test.trades');
@@ -44,14 +49,29 @@ export async function streamEnv(
   const connection = await Connection.connect({ address: config.temporal_address });
   const client = new Client({ connection, namespace: config.temporal_namespace });
   const kafka = testKafka();
-  const worker = await createStreamWorker({ config });
-  const running = worker.worker.run();
+  const worker = o.childWorkers ? undefined : await createStreamWorker({ config });
+  const running = worker?.worker.run();
   const env: StreamEnv = {
     sim,
     config,
     client,
     worker,
-    running,
+    children: [],
+    spawnWorker() {
+      const child = new ChildWorker(config);
+      env.children.push(child);
+      return child;
+    },
+    async activityWorkerPid() {
+      if (!env.handle) return undefined;
+      const d = await client.workflowService.describeWorkflowExecution({
+        namespace: config.temporal_namespace,
+        execution: { workflowId: env.handle.workflowId },
+      });
+      const identity = d.pendingActivities?.[0]?.lastWorkerIdentity ?? '';
+      const pid = Number(identity.split('@')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    },
     async start(input = {}) {
       env.handle = await client.workflow.start(streamSession, {
         taskQueue: config.task_queue,
@@ -59,7 +79,6 @@ export async function streamEnv(
         args: [
           {
             symbols: sim.options.symbols.map((s) => s.symbol),
-            maxLifetimeMs: config.connection_max_lifetime_hours * 3600_000,
             heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000,
             searchAttributes: false,
             ...input,
@@ -77,10 +96,11 @@ export async function streamEnv(
       return messages.map((m) => JSON.parse(m.value!.toString()) as Record<string, unknown>);
     },
     async teardown() {
-      worker.shutdown();
-      await running.catch(() => undefined);
+      worker?.shutdown();
+      await running?.catch(() => undefined);
+      await Promise.all(env.children.map((c) => c.kill('SIGTERM')));
       await env.handle?.terminate('test over').catch(() => undefined);
-      await worker.close();
+      await worker?.close();
       await connection.close();
       await sim.stop();
     },

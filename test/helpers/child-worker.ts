@@ -1,0 +1,36 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Config, envName } from '../../lib/config';
+
+/** The settings of `config` as the environment a worker process reads them from. */
+export function configEnv(config: Config): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' };
+  for (const [k, v] of Object.entries(config)) {
+    if (v === undefined || k === 'metrics_port' || k === 'temporal_metrics_port') continue;
+    env[envName(k)] = Array.isArray(v) ? v.join(',') : String(v);
+  }
+  return env;
+}
+
+/** A stream worker in its own process (the built one), so a test can SIGKILL it. */
+export class ChildWorker {
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(config: Config) {
+    this.process = spawn(process.execPath, [join(__dirname, '../../dist/workers/stream-worker.js')], {
+      env: configEnv(config),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.process.pid!;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    this.process.kill(signal);
+    return this.exited;
+  }
+}
