@@ -1,5 +1,6 @@
 import { Config, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { MemoryMonitor } from '../lib/memory/memory-monitor';
 import { collectProcessMetrics } from '../lib/metrics';
 import { readiness } from '../lib/pipeline/live-pipelines';
 import { createStreamWorker } from './create-worker';
@@ -19,6 +20,8 @@ export async function runStreamWorker(config: Config = loadConfig()): Promise<vo
     metricsAddress: config.temporal_metrics_port ? `${config.metrics_host}:${config.temporal_metrics_port}` : undefined,
   });
   collectProcessMetrics();
+  const memory = new MemoryMonitor(config.memory_sample_interval_seconds * 1000, config.memory_window_samples);
+  memory.start();
   const metricsServer = await startMetricsServer(config.metrics_host, config.metrics_port, () => readiness());
   const sw = await createStreamWorker({ config });
   const onSignal = (signal: NodeJS.Signals) => {
@@ -40,6 +43,7 @@ export async function runStreamWorker(config: Config = loadConfig()): Promise<vo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await sw.close();
+    memory.stop();
     metricsServer.close();
     log.info({ event: 'worker.stopped' });
   }
