@@ -48,6 +48,13 @@ export const metrics = {
   restWeight: new Gauge({ name: 'k2_rest_used_weight', help: 'X-MBX-USED-WEIGHT-1M of the last REST response' }),
 };
 
+// Series exist from the start (at 0), so dashboards and rate() see every cause before it happens.
+export const RECONNECT_REASONS = [
+  'connect_failed', 'pong_timeout', 'data_silence', 'server_shutdown', 'abnormal_close',
+  'server_going_away', 'server_close', 'policy_violation', 'message_too_big', 'server_error', 'backpressure',
+];
+for (const reason of RECONNECT_REASONS) metrics.reconnects.inc({ reason }, 0);
+
 let defaultsStarted = false;
 
 /** Node's process metrics (process_*, nodejs_*), once per process. */

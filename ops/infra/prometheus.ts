@@ -64,3 +64,11 @@ export async function startPrometheus(o: PrometheusOptions, name = 'prometheus')
   await waitUntil(name, () => prometheusReady(o), { timeoutMs: 30_000, alive: () => isRecordAlive(record), logFile: record.logFile });
   return record;
 }
+
+/**
+ * The same rules with every `for:` shortened, for an end-to-end test that cannot wait minutes:
+ * derived from the real rule file at test time, never a hand-kept copy.
+ */
+export function rulesWithShortFor(rulesYaml: string, duration: string): string {
+  return rulesYaml.replace(/^(\s+for:\s*)\S+\s*$/gm, `$1${duration}`);
+}
