@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { InfraError } from '../ops/infra/readiness';
+import { auditCommand } from './commands/audit';
 import { demoCommand } from './commands/demo';
 import { infraCommand } from './commands/infra';
 import { simulatorCommand } from './commands/simulator';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .addCommand(demoCommand())
     .addCommand(workerCommand())
     .addCommand(streamCommand())
+    .addCommand(auditCommand())
     .addCommand(infraCommand())
     .addCommand(simulatorCommand());
 }

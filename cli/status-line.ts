@@ -30,9 +30,10 @@ export function startStatusLine(
   const samples: { at: number; totals: Record<string, number> }[] = [];
   const timer = setInterval(() => {
     void (async () => {
-      const time = new Date().toISOString().slice(11, 19);
       try {
+        // A query needs a worker; while none runs it waits, so the time is taken after it.
         const s = await queryStatus(handle);
+        const time = new Date().toISOString().slice(11, 19);
         const now = Date.now();
         const totals = Object.fromEntries(Object.entries(s.perSymbol).map(([k, v]) => [k, v.total]));
         samples.push({ at: now, totals });
@@ -49,7 +50,7 @@ export function startStatusLine(
           `${time} ${s.state}/${s.pipelineState ?? '-'} rotation ${s.rotation} | ${rates} | connection age ${age} | Kafka acks ${acked.toLocaleString('en-US')} | buffer ${s.bufferDepth} | worker RSS ${pid ? rssMb(pid) : '-'}${problem(s.pipelineState, s.lastError)}`,
         );
       } catch (err) {
-        console.log(`${time} waiting for the session: ${(err as Error).message.split('\n')[0]}`);
+        console.log(`${new Date().toISOString().slice(11, 19)} waiting for the session: ${(err as Error).message.split('\n')[0]}`);
       }
     })();
   }, o.intervalMs ?? 5_000);

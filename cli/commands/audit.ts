@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { decodeTradeV2 } from '../../lib/avro/serializer';
+import { parseTradeV2Schema } from '../../lib/avro/trade-v2-schema';
+import { auditTopic } from '../../lib/audit/topic-audit';
+import { loadConfig } from '../../lib/config';
+import { createKafka } from '../../lib/kafka/client';
+import { positiveNumber } from '../options';
+
+export function auditCommand(): Command {
+  return new Command('audit')
+    .description('read the trade topic and report, per symbol, the ids it holds, its holes and its duplicates')
+    .option('--topic <name>', 'topic (default: kafka_topic)')
+    .option('--since <minutes>', 'only records written in the last N minutes', positiveNumber)
+    .option('--json', 'print the report as JSON')
+    .action(async (f: { topic?: string; since?: number; json?: boolean }) => {
+      const config = loadConfig();
+      const topic = f.topic ?? config.kafka_topic;
+      const type = parseTradeV2Schema();
+      let lastPrint = 0;
+      const report = await auditTopic(
+        createKafka({ brokers: config.kafka_brokers, clientId: 'k2-audit', quiet: true }),
+        topic,
+        (value) => {
+          try {
+            const r = decodeTradeV2(value, type);
+            return { symbol: r.symbol as string, id: r.source_sequence as number };
+          } catch {
+            return undefined;
+          }
+        },
+        {
+          sinceMs: f.since ? Date.now() - f.since * 60_000 : undefined,
+          onProgress: (read, total) => {
+            if (Date.now() - lastPrint < 2_000) return;
+            lastPrint = Date.now();
+            process.stderr.write(`audit: ${read.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} records (${((read / total) * 100).toFixed(0)}%)\n`);
+          },
+        },
+      );
+      if (f.json) {
+        console.log(JSON.stringify(Object.fromEntries(report), null, 2));
+        return;
+      }
+      console.log(`${topic}${f.since ? ` (last ${f.since} min)` : ''}`);
+      console.log('symbol      records     first id      last id  missing  duplicates');
+      for (const [symbol, a] of report) {
+        console.log(
+          `${symbol.padEnd(10)} ${String(a.count).padStart(8)} ${String(a.firstId).padStart(12)} ${String(a.lastId).padStart(12)} ${String(a.missingCount).padStart(8)} ${String(a.duplicates).padStart(11)}`,
+        );
+        for (const [from, to] of a.missing.slice(0, 10)) console.log(`  missing ${from}..${to} (${to - from + 1})`);
+      }
+    });
+}
