@@ -28,6 +28,8 @@ export interface StreamTradesInput {
 
 export interface StreamTradesResult {
   cursor: Cursor;
+  /** Kafka may hold records after the cursor (a send failed while stopping). */
+  cursorMayLag: boolean;
   counts: Record<string, number>;
   endedBy: 'lifetime' | 'cancelled' | 'worker_shutdown';
   startedAt: string;
@@ -151,6 +153,7 @@ export function createStreamActivities(deps: StreamDeps) {
       log.info({ event: 'stream.ended', endedBy, cursor: final.cursor, rotation: input.rotation });
       return {
         cursor: final.cursor,
+        cursorMayLag: final.cursorMayLag,
         counts: Object.fromEntries(Object.entries(final.symbols).map(([s, p]) => [s, p.count])),
         endedBy,
         startedAt,

@@ -149,7 +149,7 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     if (failure) throw failure;
     if (result) {
       cursor = mergeCursors(cursor, result.cursor);
-      cursorMayLag = false;
+      cursorMayLag = result.cursorMayLag;
       for (const [s, n] of Object.entries(result.counts)) totals[s] = (totals[s] ?? 0) + n;
       progress = undefined;
     }

@@ -69,6 +69,7 @@ async function runDemo(f: DemoFlags): Promise<void> {
     BINANCE_REST_URLS: urls.rest,
     SYMBOLS: f.symbols.join(','),
     CONNECTION_MAX_LIFETIME_HOURS: String(f.rotateEvery / 3600),
+    STATUS_REPORT_INTERVAL_SECONDS: process.env.STATUS_REPORT_INTERVAL_SECONDS ?? '5',
   };
   const config = loadConfig(env);
   const workers = new WorkerSupervisor(env);

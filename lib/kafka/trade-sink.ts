@@ -53,6 +53,8 @@ export class TradeSink extends EventEmitter<SinkEvents> {
   private loop: Promise<void> | undefined;
   kafkaUp = true;
   lastError: string | undefined;
+  /** Set when the sink stopped with a failed batch: Kafka may hold records the cursor lacks. */
+  mayHaveWrittenUnacknowledged = false;
 
   constructor(private readonly o: SinkOptions) {
     super();
@@ -132,11 +134,24 @@ export class TradeSink extends EventEmitter<SinkEvents> {
       let batch = taken;
       this.inFlight = batch.length;
       const backoff = new Backoff(200, 10_000);
+      // After a failed send the batch may be in Kafka in part or in full (a lost ack): it is
+      // resent only after the topic's tail says which records are already there.
+      let uncertain = false;
       while (batch.length > 0) {
         try {
+          if (uncertain) {
+            batch = await this.withoutWritten(batch);
+            uncertain = false;
+            this.inFlight = batch.length;
+            if (batch.length === 0) break;
+          }
           const producer = await this.connected();
           const byTopic = new Map<string, SinkRecord[]>();
-          for (const r of batch) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+          for (const r of batch) {
+            let list = byTopic.get(r.topic);
+            if (!list) byTopic.set(r.topic, (list = []));
+            list.push(r);
+          }
           await producer.sendBatch({
             acks: -1,
             compression: this.o.compression ?? CompressionTypes.GZIP,
@@ -152,11 +167,19 @@ export class TradeSink extends EventEmitter<SinkEvents> {
           }
           break;
         } catch (err) {
+          uncertain = true;
           metrics.kafkaErrors.inc();
           this.lastError = (err as Error).message;
           if (this.kafkaUp) {
             this.kafkaUp = false;
             this.emit('kafka', 'down', this.lastError);
+          }
+          if (this.stopped) {
+            // Stopping while Kafka is away: the batch stays unacknowledged, and whoever resumes
+            // must read the topic's tail, since some of it may be written.
+            this.inFlight = 0;
+            this.mayHaveWrittenUnacknowledged = true;
+            return;
           }
           const delay = backoff.next();
           log.warn({ event: 'kafka.produce-failed', err: this.lastError, records: batch.length, retryInMs: delay });
@@ -164,13 +187,6 @@ export class TradeSink extends EventEmitter<SinkEvents> {
           await this.producer?.disconnect().catch(() => undefined);
           this.producer = undefined;
           await new Promise((r) => setTimeout(r, delay));
-          batch = await this.withoutWritten(batch);
-          this.inFlight = batch.length;
-          if (this.stopped && !this.kafkaUp) {
-            // Stopping while Kafka is away: leave the rest unacknowledged for the next run.
-            this.inFlight = 0;
-            return;
-          }
         }
       }
       this.inFlight = 0;
@@ -181,16 +197,14 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     }
   }
 
+  /** Throws while Kafka is away: the caller retries, and never sends without knowing. */
   private async withoutWritten(batch: SinkRecord[]): Promise<SinkRecord[]> {
     if (!this.o.writtenUpTo) return batch;
     const symbols = [...new Set(batch.filter((r) => r.symbol).map((r) => r.symbol!))];
-    try {
-      const written = await this.o.writtenUpTo(symbols);
-      const kept = batch.filter((r) => r.tradeId === undefined || r.tradeId > (written.get(r.symbol!) ?? -1));
-      if (kept.length < batch.length) log.info({ event: 'kafka.retry-deduplicated', dropped: batch.length - kept.length });
-      return kept;
-    } catch {
-      return batch; // Kafka still away: the next attempt asks again.
-    }
+    if (symbols.length === 0) return batch;
+    const written = await this.o.writtenUpTo(symbols);
+    const kept = batch.filter((r) => r.tradeId === undefined || r.tradeId > (written.get(r.symbol!) ?? -1));
+    if (kept.length < batch.length) log.info({ event: 'kafka.retry-deduplicated', dropped: batch.length - kept.length });
+    return kept;
   }
 }

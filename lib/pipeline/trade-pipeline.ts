@@ -50,6 +50,8 @@ export interface PipelineProgress {
   reconnects: number;
   gapsFilled: number;
   lastError: string | undefined;
+  /** The run ended with records Kafka may hold but did not acknowledge: resume from the topic's tail. */
+  cursorMayLag: boolean;
 }
 
 const nowUs = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -133,6 +135,7 @@ export class TradePipeline {
       reconnects: this.reconnects,
       gapsFilled: this.gapsFilled,
       lastError: this.lastError ?? this.socket.lastError,
+      cursorMayLag: this.sink.mayHaveWrittenUnacknowledged,
     };
   }
 
