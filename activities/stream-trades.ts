@@ -90,9 +90,11 @@ export function createStreamActivities(deps: StreamDeps) {
       }
 
       let cursor = mergeCursors(input.cursor, fromHeartbeat?.cursor);
-      // A retry (crash, heartbeat timeout), a fresh session, or a cursor from a progress report:
+      // A retry (crash, heartbeat timeout), a symbol without a cursor (a fresh session), or a
+      // cursor from a progress report:
       // the topic's tail may be ahead of what we know, and writing below it would duplicate.
-      if (ctx.info.attempt > 1 || input.cursorMayLag || !input.cursor) {
+      const unknownSymbol = input.symbols.some((s) => cursor[s] === undefined);
+      if (ctx.info.attempt > 1 || input.cursorMayLag || unknownSymbol) {
         const tail = await writtenUpTo(input.symbols);
         log.info({ event: 'stream.resume', attempt: ctx.info.attempt, cursor, tail: Object.fromEntries(tail) });
         cursor = mergeCursors(cursor, tail);

@@ -50,6 +50,8 @@ export interface SessionStatus {
   rotation: number;
   lastRotationReason: string | undefined;
   connectedSince: string | undefined;
+  /** When this run's first trade arrived: the end of a rotation's handover. */
+  firstTradeAt: string | undefined;
   sessionStartedAt: string | undefined;
   perSymbol: Record<string, SymbolStatus>;
   pipelineState: string | undefined;

@@ -101,6 +101,7 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       rotation,
       lastRotationReason: input.lastRotationReason,
       connectedSince: progress?.connectedSince ? new Date(progress.connectedSince).toISOString() : undefined,
+      firstTradeAt: progress?.firstTradeAt ? new Date(progress.firstTradeAt).toISOString() : undefined,
       sessionStartedAt: startedAt,
       perSymbol,
       pipelineState: progress?.state,
