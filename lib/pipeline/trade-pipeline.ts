@@ -116,6 +116,9 @@ export class TradePipeline {
     this.socket.on('down', (reason, detail) => {
       this.reconnects++;
       this.lastError = `${reason}: ${detail}`;
+      // ws refuses a frame over max_payload_bytes by closing with 1009; the frame itself is gone,
+      // so the dead-letter record says what happened, and the hole is backfilled like any other.
+      if (reason === 'message_too_big') this.deadLetter('', 'oversized', `frame over max_payload_bytes (${o.socket.maxPayload})`, Date.now());
       if (this.state !== 'draining' && this.state !== 'stopped') this.state = 'connecting';
     });
     this.sink.on('drained', () => this.maybeResume());

@@ -56,6 +56,14 @@ test('malformed frames land in the dead-letter topic, by reason, and streaming g
   await eventually(async () => (await counter(metrics.tradesProduced)) > produced + 50, 10_000, 'trades after the bad frames');
 });
 
+test('an oversized frame closes the connection (bounded maxPayload), is recorded, and nothing is lost', async () => {
+  const before = await reconnects('message_too_big');
+  env.sim.inject({ type: 'malformed', kind: 'oversized', count: 1 });
+  await eventually(async () => (await reconnects('message_too_big')) > before, 10_000, 'message_too_big reconnect');
+  const dlq = await env.dlq((n) => n >= 4);
+  expect(dlq.map((d) => d.reason)).toContain('oversized');
+});
+
 test('after all of it: nothing missing, nothing duplicated', async () => {
   await new Promise((r) => setTimeout(r, 1_000));
   env.sim.pauseMarket();
