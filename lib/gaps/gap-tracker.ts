@@ -97,6 +97,27 @@ export class GapTracker {
     else this.process(t, trade);
   }
 
+  /**
+   * For a clean handover once no live trade comes any more: catches every symbol up from REST
+   * (what the exchange traded up to now, even while no connection was open), lets running
+   * backfills finish and pending trades go out. Gives up after `timeoutMs`; whatever is left is
+   * fetched again by the next run, since the cursor only counts what Kafka acknowledged.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    clearTimeout(this.catchUpTimer);
+    const deadline = Date.now() + timeoutMs;
+    const settled = async () => {
+      while (this.backfilling || this.pendingCount > 0) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return true;
+    };
+    if (!(await settled())) return false;
+    for (const t of this.tracks.values()) if (t.last !== undefined) this.startBackfill(t, t.last + 1, undefined);
+    return settled();
+  }
+
   /** Aborts running backfills; trades they did not emit stay for the next run to fetch. */
   async stop(): Promise<void> {
     clearTimeout(this.catchUpTimer);

@@ -156,6 +156,9 @@ export class TradePipeline {
     this.state = 'draining';
     clearInterval(this.backpressureTimer);
     await this.socket.stop();
+    if (!(await this.tracker.drain(Math.min(10_000, drainTimeoutMs / 2)))) {
+      log.warn({ event: 'pipeline.backfill-unfinished', pending: this.tracker.pendingCount });
+    }
     await this.tracker.stop();
     const flushed = await this.sink.flush(drainTimeoutMs);
     if (!flushed) log.warn({ event: 'pipeline.drain-incomplete', unacknowledged: this.sink.size });

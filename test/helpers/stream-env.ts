@@ -88,8 +88,18 @@ export async function streamEnv(
       return env.handle;
     },
     async trades(done, timeoutMs = 30_000) {
-      const messages = await readTopic(kafka, topic, (m) => done(m.map((x) => decodeTrade(x.value!))), timeoutMs);
-      return messages.map((m) => decodeTrade(m.value!));
+      // Decoded as they arrive: `done` sees every trade so far without decoding them again.
+      const decoded: DecodedTrade[] = [];
+      await readTopic(
+        kafka,
+        topic,
+        (m) => {
+          for (let i = decoded.length; i < m.length; i++) decoded.push(decodeTrade(m[i].value!));
+          return done(decoded);
+        },
+        timeoutMs,
+      );
+      return decoded;
     },
     async dlq(done, timeoutMs = 30_000) {
       const messages = await readTopic(kafka, `${topic}.dlq`, (m) => done(m.length), timeoutMs);
@@ -127,7 +137,11 @@ export function compareIds(ids: number[], first: number, last: number): { missin
 
 /** True once every symbol's trades in the topic reach the simulator's last generated id. */
 export function reachedTruth(trades: DecodedTrade[], truth: Record<string, { lastId: number }>): boolean {
-  const last = new Map<string, number>();
-  for (const t of trades) last.set(t.symbol, Math.max(last.get(t.symbol) ?? -1, t.source_sequence!));
-  return Object.entries(truth).every(([s, { lastId }]) => (last.get(s) ?? -1) >= lastId);
+  const want = new Set(Object.keys(truth));
+  // Trades of a symbol arrive in id order, so scanning back from the newest finds each last id.
+  for (let i = trades.length - 1; i >= 0 && want.size; i--) {
+    const t = trades[i];
+    if (want.has(t.symbol) && t.source_sequence! >= truth[t.symbol].lastId) want.delete(t.symbol);
+  }
+  return want.size === 0;
 }

@@ -101,3 +101,21 @@ describe('gap tracker', () => {
     expect(emitted).toEqual([]);
   });
 });
+
+describe('gap tracker drain', () => {
+  test('catches every symbol up from REST and finishes what is pending', async () => {
+    const { tracker, emitted } = setup({ oldest: 1, newest: 40 }, {}, { BTCUSDT: 10 });
+    tracker.accept(trade('BTCUSDT', 20)); // hole 11..19, backfill running
+    expect(await tracker.drain(5_000)).toBe(true);
+    expect(emitted.map((e) => e.id)).toEqual(Array.from({ length: 30 }, (_, i) => 11 + i));
+  });
+
+  test('gives up after its timeout', async () => {
+    const { tracker } = setup({ oldest: 1, newest: 100 }, {
+      fetchTrades: (_s, _f, _l, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    }, { BTCUSDT: 1 });
+    tracker.accept(trade('BTCUSDT', 50));
+    expect(await tracker.drain(200)).toBe(false);
+    await tracker.stop();
+  });
+});
