@@ -187,14 +187,17 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
       metrics.lastPong.set(Date.now() / 1000);
     });
     // An unhandled 'error' would crash the process (binance-connector-js#546).
+    let tooBig = false;
     ws.on('error', (err: NodeJS.ErrnoException) => {
       this.lastError = err.code ? `${err.code}: ${err.message}` : err.message;
+      // ws closes on a frame over maxPayload; the close code the peer echoes varies, the error does not.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') tooBig = true;
     });
     ws.on('close', (code, reasonBuf) => {
       if (ws !== this.ws) return;
       this.teardown();
       if (this._state === 'stopped' || this._state === 'suspended') return;
-      const reason = opened ? closeReason(code) : 'connect_failed';
+      const reason = tooBig ? 'message_too_big' : opened ? closeReason(code) : 'connect_failed';
       const detail = opened ? `${code} ${reasonBuf.toString()}`.trim() : (this.lastError ?? `closed ${code} before open`);
       if (!opened) this.urlIndex++; // fail over to the next URL
       this.scheduleReconnect(reason, detail);
