@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
+import { readPartitionRanges } from '../kafka/partition-reader';
 
 export interface SymbolAudit {
   count: number;
@@ -42,49 +42,24 @@ export async function auditTopic(
   } finally {
     await admin.disconnect();
   }
-  const todo = ends.filter((e) => e.high > (starts.get(e.partition) ?? 0));
-  const total = todo.reduce((n, e) => n + e.high - (starts.get(e.partition) ?? 0), 0);
+  const ranges = ends.map((e) => ({ partition: e.partition, from: starts.get(e.partition) ?? 0, last: e.high - 1 }));
+  const total = ranges.reduce((n, r) => n + Math.max(0, r.last - r.from + 1), 0);
   const ids = new Map<string, number[]>();
-  if (todo.length) {
-    const consumer = kafka.consumer({ groupId: `k2-audit-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
-    await consumer.connect();
-    let read = 0;
-    const done = new Set<number>();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`audit of ${topic} took over ${o.timeoutMs ?? 600_000} ms`)), o.timeoutMs ?? 600_000);
-        consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const end = todo.find((e) => e.partition === batch.partition);
-              if (!end) return;
-              for (const m of batch.messages) {
-                const offset = Number(m.offset);
-                if (offset >= end.high) break;
-                read++;
-                const rec = m.value ? decode(m.value) : undefined;
-                if (rec) {
-                  let list = ids.get(rec.symbol);
-                  if (!list) ids.set(rec.symbol, (list = []));
-                  list.push(rec.id);
-                }
-                if (offset >= end.high - 1) done.add(batch.partition);
-              }
-              o.onProgress?.(read, total);
-              if (done.size === todo.length) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          })
-          .then(() => todo.forEach((e) => consumer.seek({ topic, partition: e.partition, offset: String(starts.get(e.partition) ?? 0) })), reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-  }
+  let read = 0;
+  await readPartitionRanges(
+    kafka,
+    topic,
+    ranges,
+    (_partition, _offset, value) => {
+      read++;
+      const rec = value ? decode(value) : undefined;
+      if (!rec) return;
+      let list = ids.get(rec.symbol);
+      if (!list) ids.set(rec.symbol, (list = []));
+      list.push(rec.id);
+    },
+    { timeoutMs: o.timeoutMs ?? 600_000, onBatch: () => o.onProgress?.(read, total), purpose: 'audit' },
+  );
   const out = new Map<string, SymbolAudit>();
   for (const [symbol, list] of ids) {
     const sorted = [...list].sort((a, b) => a - b);

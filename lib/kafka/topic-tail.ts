@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
+import { readPartitionRanges } from './partition-reader';
 
 export interface TailOptions {
   /** Records read back per partition at first; doubled while a symbol is not found. */
@@ -42,53 +42,19 @@ export async function readTopicTail(
       last: Number(p.high) - 1,
       low: Number(p.low),
     }));
-    await scan(kafka, topic, ranges, decode, found, o.timeoutMs ?? 30_000);
+    await readPartitionRanges(
+      kafka,
+      topic,
+      ranges,
+      (_partition, _offset, value) => {
+        const rec = value ? decode(value) : undefined;
+        if (rec) found.set(rec.symbol, Math.max(found.get(rec.symbol) ?? -1, rec.id));
+      },
+      { timeoutMs: o.timeoutMs ?? 30_000, purpose: 'tail' },
+    );
     const missing = symbols.filter((s) => !found.has(s));
     const exhausted = ranges.every((r) => r.from <= r.low) || window >= maxScan;
     if (missing.length === 0 || exhausted) return found;
     window *= 4;
-  }
-}
-
-async function scan(
-  kafka: Kafka,
-  topic: string,
-  ranges: { partition: number; from: number; last: number }[],
-  decode: (value: Buffer) => { symbol: string; id: number } | undefined,
-  found: Map<string, number>,
-  timeoutMs: number,
-): Promise<void> {
-  const consumer = kafka.consumer({ groupId: `k2-tail-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
-  const reached = new Set<number>();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading the tail of ${topic} took over ${timeoutMs} ms`)), timeoutMs);
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const range = ranges.find((r) => r.partition === batch.partition);
-            if (!range) return;
-            for (const m of batch.messages) {
-              const offset = Number(m.offset);
-              if (offset < range.from || offset > range.last || !m.value) continue;
-              const rec = decode(m.value);
-              if (rec) found.set(rec.symbol, Math.max(found.get(rec.symbol) ?? -1, rec.id));
-              if (offset >= range.last) reached.add(range.partition);
-            }
-            if (reached.size === ranges.length) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .then(() => {
-          for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: String(r.from) });
-        }, reject);
-    });
-  } finally {
-    await consumer.disconnect();
   }
 }

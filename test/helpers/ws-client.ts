@@ -66,3 +66,19 @@ export class RecordingClient {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Clients of one server, all closed by `closeAll` (call it in afterEach). */
+export function clientPool(baseUrl: () => string) {
+  const open: RecordingClient[] = [];
+  return {
+    open,
+    client(path: string, options: ClientOptions = {}): RecordingClient {
+      const c = new RecordingClient(`${baseUrl()}${path}`, options);
+      open.push(c);
+      return c;
+    },
+    closeAll(): void {
+      open.splice(0).forEach((c) => c.close());
+    },
+  };
+}

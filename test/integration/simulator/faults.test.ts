@@ -2,21 +2,18 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { BinanceSimulator, startSimulator } from '../../../simulator/simulator';
-import { RecordingClient, sleep } from '../../helpers/ws-client';
+import { clientPool, RecordingClient, sleep } from '../../helpers/ws-client';
 
 let sim: BinanceSimulator;
-const clients: RecordingClient[] = [];
-const client = (path: string) => {
-  const c = new RecordingClient(`${sim.urls.ws}${path}`);
-  clients.push(c);
-  return c;
-};
+const pool = clientPool(() => sim.urls.ws);
+const clients = pool.open;
+const client = pool.client;
 
 beforeEach(async () => {
   sim = await startSimulator({ symbols: [{ symbol: 'BTCUSDT', rate: 100 }], controlPort: 0 });
 });
 afterEach(async () => {
-  clients.splice(0).forEach((c) => c.close());
+  pool.closeAll();
   await sim.stop();
 });
 

@@ -1,14 +1,11 @@
 import { BinanceSimulator, simulatorOptions, startSimulator } from '../../../simulator/simulator';
-import { RecordingClient, sleep } from '../../helpers/ws-client';
+import { clientPool, RecordingClient, sleep } from '../../helpers/ws-client';
 
 const base = simulatorOptions();
 let sim: BinanceSimulator;
-const clients: RecordingClient[] = [];
-const client = (path: string, options: ConstructorParameters<typeof RecordingClient>[1] = {}) => {
-  const c = new RecordingClient(`${sim.urls.ws}${path}`, options);
-  clients.push(c);
-  return c;
-};
+const pool = clientPool(() => sim.urls.ws);
+const clients = pool.open;
+const client = pool.client;
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -16,7 +13,7 @@ beforeAll(async () => {
     limits: { ...base.limits, pingIntervalMs: 200, pongTimeoutMs: 1_000, maxLifetimeMs: 60_000 },
   });
 });
-afterEach(() => clients.splice(0).forEach((c) => c.close()));
+afterEach(() => pool.closeAll());
 afterAll(() => sim.stop());
 
 describe('Binance limits and heartbeat', () => {

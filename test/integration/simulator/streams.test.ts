@@ -1,5 +1,5 @@
 import { BinanceSimulator, startSimulator } from '../../../simulator/simulator';
-import { RecordingClient } from '../../helpers/ws-client';
+import { clientPool } from '../../helpers/ws-client';
 
 interface TradeEvent {
   e: string;
@@ -14,17 +14,13 @@ interface TradeEvent {
 }
 
 let sim: BinanceSimulator;
-const clients: RecordingClient[] = [];
-const client = (path: string) => {
-  const c = new RecordingClient(`${sim.urls.ws}${path}`);
-  clients.push(c);
-  return c;
-};
+const pool = clientPool(() => sim.urls.ws);
+const client = pool.client;
 
 beforeAll(async () => {
   sim = await startSimulator({ symbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'].map((symbol) => ({ symbol, rate: 200 })) });
 });
-afterEach(() => clients.splice(0).forEach((c) => c.close()));
+afterEach(() => pool.closeAll());
 afterAll(() => sim.stop());
 
 const DECIMAL_8 = /^\d+\.\d{8}$/;
