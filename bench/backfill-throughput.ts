@@ -12,7 +12,11 @@ import { startSimulator } from '../simulator/simulator';
 
 async function run(hole: number, budget: number) {
   const sim = await startSimulator({ symbols: [{ symbol: 'BTCUSDT', rate: 50_000 }], retention: hole + 50_000 });
-  while (sim.groundTruth('BTCUSDT')!.lastId - sim.groundTruth('BTCUSDT')!.firstId < hole + 10) await new Promise((r) => setTimeout(r, 100));
+  const generated = () => {
+    const t = sim.groundTruth('BTCUSDT');
+    return t ? t.lastId - t.firstId : 0;
+  };
+  while (generated() < hole + 10) await new Promise((r) => setTimeout(r, 100));
   sim.pauseMarket();
   const { firstId } = sim.groundTruth('BTCUSDT')!;
   const rest = new BinanceRestClient({ baseUrls: [sim.urls.rest], weightBudgetPerMinute: budget, tls: { verify: true } });
