@@ -45,6 +45,7 @@ export class GapTracker {
   private readonly tracks = new Map<string, SymbolTrack>();
   private readonly abort = new AbortController();
   private readonly running = new Set<Promise<void>>();
+  private pendingTotal = 0;
   private catchUpTimer?: NodeJS.Timeout;
 
   constructor(
@@ -65,10 +66,9 @@ export class GapTracker {
     return this.tracks.get(symbol)?.last;
   }
 
+  /** Live trades waiting behind a backfill, over all symbols (asked once per frame, so kept, not summed). */
   get pendingCount(): number {
-    let n = 0;
-    for (const t of this.tracks.values()) n += t.pending.length;
-    return n;
+    return this.pendingTotal;
   }
 
   get backfilling(): boolean {
@@ -93,7 +93,7 @@ export class GapTracker {
     const t = this.tracks.get(trade.symbol);
     if (!t) return;
     t.awaitingLive = false;
-    if (t.backfilling) t.pending.push(trade);
+    if (t.backfilling) this.hold(t, trade);
     else this.process(t, trade);
   }
 
@@ -125,6 +125,11 @@ export class GapTracker {
     await Promise.allSettled([...this.running]);
   }
 
+  private hold(t: SymbolTrack, trade: BinanceTrade): void {
+    t.pending.push(trade);
+    this.pendingTotal++;
+  }
+
   private process(t: SymbolTrack, trade: BinanceTrade): void {
     const id = trade.tradeId;
     if (t.last === undefined || id === t.last + 1) {
@@ -133,7 +138,7 @@ export class GapTracker {
     } else if (id <= t.last) {
       metrics.duplicates.inc({ symbol: t.symbol });
     } else {
-      t.pending.push(trade);
+      this.hold(t, trade);
       this.startBackfill(t, t.last + 1, id - 1);
     }
   }
@@ -147,11 +152,12 @@ export class GapTracker {
       .finally(() => {
         this.running.delete(run);
         t.backfilling = false;
-        if (this.abort.signal.aborted) return;
         const pending = t.pending;
         t.pending = [];
+        this.pendingTotal -= pending.length;
+        if (this.abort.signal.aborted) return;
         for (const trade of pending) {
-          if (t.backfilling) t.pending.push(trade);
+          if (t.backfilling) this.hold(t, trade);
           else this.process(t, trade);
         }
       });

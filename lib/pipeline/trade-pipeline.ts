@@ -142,11 +142,6 @@ export class TradePipeline {
     };
   }
 
-  /** Ask for a new connection now (serverShutdown, a rotate that keeps the run). */
-  reconnect(reason: string): void {
-    this.socket.reconnect(reason);
-  }
-
   async run(signal: AbortSignal, drainTimeoutMs = 30_000): Promise<PipelineProgress> {
     this.sink.start();
     this.state = 'connecting';
@@ -240,19 +235,25 @@ export class TradePipeline {
   private acked(records: SinkRecord[]): void {
     const now = Date.now();
     const nowSec = now / 1000;
+    // Counters and gauges once per symbol per batch; latencies per trade.
+    const perSymbol = new Map<string, number>();
     for (const r of records) {
       if (r.symbol === undefined || r.tradeId === undefined) continue;
       if (r.tradeId > (this.cursor[r.symbol] ?? -1)) this.cursor[r.symbol] = r.tradeId;
+      perSymbol.set(r.symbol, (perSymbol.get(r.symbol) ?? 0) + 1);
       const p = this.progressBySymbol.get(r.symbol)!;
-      p.count++;
-      p.lastId = this.cursor[r.symbol];
       p.lastTradeTimeUs = r.tradeTimeUs;
-      metrics.tradesProduced.inc({ symbol: r.symbol });
-      if (r.tradeTimeUs) {
-        metrics.lastTradeTime.set({ symbol: r.symbol }, r.tradeTimeUs / 1e6);
-        if (r.receivedAtMs !== undefined) metrics.exchangeToAck.observe(Math.max(0, nowSec - r.tradeTimeUs / 1e6));
+      if (r.receivedAtMs !== undefined) {
+        metrics.receiveToAck.observe((now - r.receivedAtMs) / 1000);
+        if (r.tradeTimeUs) metrics.exchangeToAck.observe(Math.max(0, nowSec - r.tradeTimeUs / 1e6));
       }
-      if (r.receivedAtMs !== undefined) metrics.receiveToAck.observe((now - r.receivedAtMs) / 1000);
+    }
+    for (const [symbol, n] of perSymbol) {
+      const p = this.progressBySymbol.get(symbol)!;
+      p.count += n;
+      p.lastId = this.cursor[symbol];
+      metrics.tradesProduced.inc({ symbol }, n);
+      if (p.lastTradeTimeUs) metrics.lastTradeTime.set({ symbol }, p.lastTradeTimeUs / 1e6);
     }
   }
 
