@@ -136,7 +136,7 @@ export function createStreamActivities(deps: StreamDeps) {
         if (!workflowId) return;
         ctx.client.workflow
           .getHandle(workflowId)
-          .signal(progressSignal, pipeline.progress())
+          .signal(progressSignal, pipeline.progress(), input.rotation)
           .catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
       }, config.status_report_interval_seconds * 1000);
 

@@ -9,8 +9,8 @@ export const rotateSignal = defineSignal<[reason?: string]>('rotate');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const stopSignal = defineSignal('stop');
-/** Sent by the streamTrades activity every few seconds so `status` is live. */
-export const progressSignal = defineSignal<[progress: PipelineProgress]>('progress');
+/** Sent by the streamTrades activity every few seconds so `status` is live; `rotation` names its run. */
+export const progressSignal = defineSignal<[progress: PipelineProgress, rotation?: number]>('progress');
 export const statusQuery = defineQuery<SessionStatus>('status');
 
 export type SessionState = 'starting' | 'streaming' | 'rotating' | 'pausing' | 'paused' | 'stopping' | 'stopped';

@@ -77,7 +77,9 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     pauseRequested = false;
   });
   setHandler(stopSignal, () => void (stopRequested = true));
-  setHandler(progressSignal, (p) => {
+  setHandler(progressSignal, (p, fromRotation) => {
+    // A report the previous run sent just before it ended can land in this run: not ours.
+    if (fromRotation !== undefined && fromRotation !== rotation) return;
     progress = p;
     cursor = mergeCursors(cursor, p.cursor);
     cursorMayLag = true;
