@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../lib/config';
+import { metrics } from '../lib/metrics';
+import { projectRoot } from '../lib/paths';
+import { lineChartSvg } from '../lib/report/line-chart';
+import { createStreamWorker } from '../workers/create-worker';
+import { installTemporalRuntime } from '../workers/temporal-runtime';
+import { streamSession } from '../workflows';
+
+// End-to-end throughput of one worker: simulator (own process) → WebSocket → validation → gap
+// tracking → Avro → Kafka (acks=all, GZIP) → ack. Needs local Temporal and Kafka.
+
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ETHBTC', 'ADAUSDT', 'DOGEUSDT', 'LTCUSDT', 'LINKUSDT'];
+
+async function histogramQuantile(q: number): Promise<number> {
+  const { values } = await metrics.exchangeToAck.get();
+  const buckets = values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: Number(v.labels.le), n: v.value }));
+  const total = buckets.find((b) => b.le === Infinity)?.n ?? 0;
+  const target = q * total;
+  let prev = { le: 0, n: 0 };
+  for (const b of buckets) {
+    if (b.n >= target) return prev.le + ((b.le === Infinity ? prev.le : b.le) - prev.le) * ((target - prev.n) / Math.max(1, b.n - prev.n));
+    prev = b;
+  }
+  return NaN;
+}
+
+async function produced(): Promise<number> {
+  return (await metrics.tradesProduced.get()).values.reduce((a, v) => a + v.value, 0);
+}
+
+async function scenario(client: Client, rate: number, seconds: number) {
+  const sim = spawn(process.execPath, [join(projectRoot, 'bin', 'k2.js'), 'simulator', '--port', '0', '--control-port', '0', '--json', '--first-ids', 'hash',
+    '--symbols', SYMBOLS.join(','), '--rate', String(rate / SYMBOLS.length), '--retention', '200000', '--stats-interval', '3600'],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const urls = JSON.parse(await new Promise<string>((r) => createInterface({ input: sim.stdout! }).once('line', r))) as { ws: string; rest: string };
+  const suffix = `${rate}-${Date.now().toString(36)}`;
+  const config = loadConfig(process.env, {
+    binance_ws_urls: [urls.ws], binance_rest_urls: [urls.rest],
+    kafka_topic: `bench.pipeline.${suffix}`, kafka_dlq_topic: `bench.pipeline.${suffix}.dlq`, task_queue: `bench-pipeline-${suffix}`,
+  });
+  const sw = await createStreamWorker({ config });
+  const running = sw.worker.run();
+  metrics.exchangeToAck.reset();
+  const handle = await client.workflow.start(streamSession, {
+    taskQueue: config.task_queue, workflowId: `bench-pipeline-${suffix}`,
+    args: [{ symbols: SYMBOLS, heartbeatTimeoutMs: 20_000, searchAttributes: false }],
+  });
+  const perSecond: [number, number][] = [];
+  let rss = 0;
+  let last = await produced();
+  for (let t = 1; t <= seconds + 5; t++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await produced();
+    if (t === 5) metrics.exchangeToAck.reset();
+    if (t > 5) {
+      perSecond.push([t - 5, now - last]);
+      rss = Math.max(rss, process.memoryUsage.rss());
+    }
+    process.stderr.write(`[${rate.toLocaleString('en-US')}/s offered] ${t}/${seconds + 5} s  ${(now - last).toLocaleString('en-US')} acked/s  ETA ${seconds + 5 - t} s\n`);
+    last = now;
+  }
+  const p50 = await histogramQuantile(0.5);
+  const p99 = await histogramQuantile(0.99);
+  await handle.terminate('bench over');
+  sw.shutdown();
+  await running;
+  await sw.close();
+  sim.kill('SIGTERM');
+  const rates = perSecond.map((p) => p[1]);
+  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), peakRssMb: Math.round(rss / 1048576), perSecond };
+}
+
+async function main() {
+  installTemporalRuntime();
+  const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+  const rates = (process.env.BENCH_RATES ?? '1000,5000,10000,20000').split(',').map(Number);
+  const config = loadConfig();
+  const connection = await Connection.connect({ address: config.temporal_address });
+  const client = new Client({ connection, namespace: config.temporal_namespace });
+  const results = [];
+  for (const rate of rates) results.push(await scenario(client, rate, seconds));
+  await connection.close();
+  const outDir = join(projectRoot, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'pipeline-throughput.json'), JSON.stringify({ measuredAt: new Date().toISOString(), symbols: SYMBOLS.length, results }, null, 2));
+  writeFileSync(join(outDir, 'pipeline-throughput.svg'), lineChartSvg({
+    title: `One worker, ${SYMBOLS.length} symbols: trades acknowledged by Kafka per second`,
+    xLabel: 'seconds', yLabel: 'trades per second',
+    series: results.map((r) => ({ name: `${r.offered.toLocaleString('en-US')}/s offered`, points: r.perSecond })),
+  }));
+  console.log('offered/s  acked/s  trade time→ack p50  p99    worker RSS');
+  for (const r of results) console.log(`${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${r.peakRssMb} MB`);
+  console.log('report: bench/results/pipeline-throughput.json, bench/results/pipeline-throughput.svg');
+  process.exit(0);
+}
+
+void main();
