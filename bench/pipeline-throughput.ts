@@ -18,7 +18,7 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ETHBTC'
 
 async function histogramQuantile(q: number): Promise<number> {
   const { values } = await metrics.exchangeToAck.get();
-  const buckets = values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: Number(v.labels.le), n: v.value }));
+  const buckets = values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), n: v.value }));
   const total = buckets.find((b) => b.le === Infinity)?.n ?? 0;
   const target = q * total;
   let prev = { le: 0, n: 0 };
