@@ -132,13 +132,23 @@ export function createStreamActivities(deps: StreamDeps) {
       // Heartbeats carry the cursor (a retry resumes from it) and bring cancellation news.
       const beat = setInterval(() => ctx.heartbeat(pipeline.progress()), Math.min(1_000, (config.heartbeat_timeout_seconds * 1000) / 4));
       const workflowId = ctx.info.workflowExecution?.workflowId;
+      // Progress goes to the workflow every status_report_interval_seconds, and within ~2 s of a
+      // change of state or connection, so `status` says "connected" or "unreachable" promptly
+      // without a signal (and history events) every few seconds.
+      let lastSent = { at: 0, key: '' };
       const report = setInterval(() => {
         if (!workflowId) return;
+        const p = pipeline.progress();
+        const key = `${p.state}|${p.connectedSince ?? ''}|${p.firstTradeAt ? 1 : 0}`;
+        const now = Date.now();
+        const due = now - lastSent.at >= config.status_report_interval_seconds * 1000;
+        if (!due && (key === lastSent.key || now - lastSent.at < 2_000)) return;
+        lastSent = { at: now, key };
         ctx.client.workflow
           .getHandle(workflowId)
-          .signal(progressSignal, pipeline.progress(), input.rotation)
+          .signal(progressSignal, p, input.rotation)
           .catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
-      }, config.status_report_interval_seconds * 1000);
+      }, Math.min(1_000, config.status_report_interval_seconds * 1000));
 
       const unregister = registerPipeline(pipeline);
       let final: PipelineProgress;

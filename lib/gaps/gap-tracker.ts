@@ -103,7 +103,7 @@ export class GapTracker {
    * backfills finish and pending trades go out. Gives up after `timeoutMs`; whatever is left is
    * fetched again by the next run, since the cursor only counts what Kafka acknowledged.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
+  async drain(timeoutMs: number, catchUp = true): Promise<boolean> {
     clearTimeout(this.catchUpTimer);
     const deadline = Date.now() + timeoutMs;
     const settled = async () => {
@@ -114,6 +114,7 @@ export class GapTracker {
       return true;
     };
     if (!(await settled())) return false;
+    if (!catchUp) return true;
     for (const t of this.tracks.values()) if (t.last !== undefined) this.startBackfill(t, t.last + 1, undefined);
     return settled();
   }

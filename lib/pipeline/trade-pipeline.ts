@@ -73,6 +73,7 @@ export class TradePipeline {
   private gapsFilled = 0;
   private lastError: string | undefined;
   private pausedAt: number | undefined;
+  private everConnected = false;
   private backpressureTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: PipelineOptions) {
@@ -109,6 +110,7 @@ export class TradePipeline {
     });
     this.socket = new BinanceStreamSocket({ ...o.socket, streams: o.symbols.map((s) => `${s.toLowerCase()}@trade`) });
     this.socket.on('open', () => {
+      this.everConnected = true;
       this.state = 'streaming';
       this.tracker.onConnected();
     });
@@ -151,7 +153,8 @@ export class TradePipeline {
     this.state = 'draining';
     clearInterval(this.backpressureTimer);
     await this.socket.stop();
-    if (!(await this.tracker.drain(Math.min(10_000, drainTimeoutMs / 2)))) {
+    // A run that never reached Binance has nothing to catch up, and REST is likely just as far.
+    if (!(await this.tracker.drain(Math.min(10_000, drainTimeoutMs / 2), this.everConnected))) {
       log.warn({ event: 'pipeline.backfill-unfinished', pending: this.tracker.pendingCount });
     }
     await this.tracker.stop();
