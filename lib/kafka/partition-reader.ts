@@ -48,7 +48,13 @@ export async function readPartitionRanges(
           },
         })
         .then(() => {
-          for (const r of todo) consumer.seek({ topic, partition: r.partition, offset: String(r.from) });
+          // Right after a broker restart the group may not be joined yet: fail, the caller retries.
+          try {
+            for (const r of todo) consumer.seek({ topic, partition: r.partition, offset: String(r.from) });
+          } catch (err) {
+            clearTimeout(timer);
+            reject(err);
+          }
         }, reject);
     });
   } finally {

@@ -23,9 +23,9 @@ export async function readTopic(
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, timeoutMs);
-      void consumer.run({
+      consumer.run({
         eachMessage: async ({ message }) => {
           messages.push(message);
           if (done(messages)) {
@@ -33,6 +33,9 @@ export async function readTopic(
             resolve();
           }
         },
+      }).catch((err: Error) => {
+        clearTimeout(timer);
+        reject(err);
       });
     });
   } finally {
