@@ -3,6 +3,11 @@ import { sleep } from '../../helpers/ws-client';
 
 let sim: BinanceSimulator;
 const get = (path: string) => fetch(`${sim.urls.rest}${path}`);
+/** Request weight resets at each calendar minute; a check that counts it must not straddle one. */
+const clearOfMinuteBoundary = async () => {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 57_000) await sleep(60_000 - intoMinute + 100);
+};
 
 afterEach(() => sim?.stop());
 
@@ -27,6 +32,7 @@ describe('REST on the same server', () => {
   });
 
   test('weights are counted in X-MBX-USED-WEIGHT-1M', async () => {
+    await clearOfMinuteBoundary();
     const a = await get('/api/v3/ping');
     const b = await get('/api/v3/historicalTrades?symbol=BTCUSDT&limit=5');
     const c = await get('/api/v3/aggTrades?symbol=BTCUSDT&limit=5');
@@ -55,6 +61,7 @@ describe('REST on the same server', () => {
   });
 
   test('history older than the retention is gone: the answer starts at the oldest id kept', async () => {
+    sim.pauseMarket(); // the oldest id kept moves with every trade
     const truth = sim.groundTruth('BTCUSDT')!;
     expect(truth.lastId - truth.firstId).toBeGreaterThan(300);
     const rows = (await (await get(`/api/v3/historicalTrades?symbol=BTCUSDT&fromId=${truth.firstId}&limit=10`)).json()) as { id: number }[];
@@ -77,6 +84,7 @@ describe('REST rate limits', () => {
       symbols: [{ symbol: 'BTCUSDT', rate: 10 }],
       rest: { ...simulatorOptions().rest, weightPerMinute: 100, requestsAfter429BeforeBan: 2, banMs: 5_000 },
     });
+    await clearOfMinuteBoundary();
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 8; i++) {
