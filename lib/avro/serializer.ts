@@ -76,8 +76,8 @@ export class SerializerCache {
 }
 
 /**
- * Reads a value in either wire format, for the topic-tail reader. A confluent id that is not
- * `known`'s is still decoded with the TradeV2 schema: this worker only reads its own topic.
+ * Reads a value in either wire format, for the topic-tail reader and the audit. The body is
+ * decoded with the TradeV2 schema whatever the schema id: they only read k2-stream's own topic.
  */
 export function decodeTradeV2(value: Buffer, type: avro.Type): Record<string, unknown> {
   if (value[0] === 0xc3 && value[1] === 0x01) return type.fromBuffer(value.subarray(10)) as Record<string, unknown>;
