@@ -1,10 +1,11 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { abortableSleep } from '../abortable-sleep';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
 import { MinuteWeight } from '../rate-window';
 import { Backoff } from './backoff';
+import { tlsOptions, TlsSettings } from './tls-options';
 import { BinanceTrade, tradeFromRest } from './trade-frame';
 
 const log = createLogger('binance-rest');
@@ -17,7 +18,7 @@ export interface RestClientOptions {
   baseUrls: string[];
   /** This client's own share of the IP's weight per minute. */
   weightBudgetPerMinute: number;
-  tls: { verify: boolean; ca?: string };
+  tls: TlsSettings;
   timeoutMs?: number;
 }
 
@@ -37,21 +38,6 @@ interface Response {
   body: string;
 }
 
-function abortable(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Binance market-data REST for backfill: one request at a time, inside a weight budget of its
  * own, honouring X-MBX-USED-WEIGHT-1M and Retry-After on 429/418, failing over across base
@@ -66,11 +52,7 @@ export class BinanceRestClient {
   private serverUsed = 0;
 
   constructor(private readonly o: RestClientOptions) {
-    this.httpsAgent = new HttpsAgent({
-      keepAlive: true,
-      rejectUnauthorized: o.tls.verify,
-      ...(o.tls.ca ? { ca: [...rootCertificates, o.tls.ca] } : {}),
-    });
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, ...tlsOptions(o.tls) });
   }
 
   /** Trades from `fromId` on, at most `limit` (≤ 1000), times in microseconds. */
@@ -112,7 +94,7 @@ export class BinanceRestClient {
         this.urlIndex++;
         const delay = backoff.next();
         log.warn({ event: 'rest.failed', base, err: (err as Error).message, retryInMs: delay });
-        await abortable(delay, signal);
+        await abortableSleep(delay, signal);
         continue;
       }
       metrics.restRequests.inc({ status: String(res.status) });
@@ -126,7 +108,7 @@ export class BinanceRestClient {
         const retryAfter = Number(res.headers['retry-after']);
         const waitMs = (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 60) * 1000;
         log.warn({ event: res.status === 418 ? 'rest.banned' : 'rest.rate-limited', status: res.status, waitMs });
-        await abortable(waitMs, signal);
+        await abortableSleep(waitMs, signal);
         continue;
       }
       if (res.status >= 500 || res.status === 403) {
@@ -134,7 +116,7 @@ export class BinanceRestClient {
         this.urlIndex++;
         const delay = backoff.next();
         log.warn({ event: 'rest.server-error', status: res.status, retryInMs: delay });
-        await abortable(delay, signal);
+        await abortableSleep(delay, signal);
         continue;
       }
       throw new RestError(res.status, `GET ${path}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
@@ -148,7 +130,7 @@ export class BinanceRestClient {
     if (overOwn || overServer) {
       const waitMs = this.weight.secondsToReset(now) * 1000;
       log.info({ event: 'rest.budget-wait', waitMs, own: this.weight.current(now), server: this.serverUsed });
-      await abortable(waitMs, signal);
+      await abortableSleep(waitMs, signal);
       this.serverUsed = 0;
     }
     this.weight.add(Date.now(), weight);

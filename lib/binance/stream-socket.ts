@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { rootCertificates } from 'node:tls';
 import { WebSocket } from 'ws';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
 import { SlidingWindow } from '../rate-window';
 import { Backoff } from './backoff';
+import { tlsOptions, TlsSettings } from './tls-options';
 
 const log = createLogger('binance-socket');
 
@@ -19,7 +19,7 @@ export interface StreamSocketOptions {
   silenceTimeoutMs: number;
   maxPayload: number;
   backoff: { initialMs: number; maxMs: number };
-  tls: { verify: boolean; ca?: string };
+  tls: TlsSettings;
   /** Binance allows 300 connection attempts per 5 minutes per IP. */
   connectAttempts?: { limit: number; windowMs: number };
   handshakeTimeoutMs?: number;
@@ -137,11 +137,6 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
     return `${base}/stream?streams=${this.o.streams.join('/')}&timeUnit=MICROSECOND`;
   }
 
-  private tlsOptions(): { rejectUnauthorized: boolean; ca?: string[] } {
-    // `ca` replaces Node's store, so a custom bundle is added to it, not swapped in.
-    return { rejectUnauthorized: this.o.tls.verify, ...(this.o.tls.ca ? { ca: [...rootCertificates, this.o.tls.ca] } : {}) };
-  }
-
   private connect(): void {
     if (this._state === 'stopped') return;
     const limit = this.o.connectAttempts?.limit ?? 300;
@@ -160,7 +155,7 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
       maxPayload: this.o.maxPayload,
       handshakeTimeout: this.o.handshakeTimeoutMs ?? 10_000,
       perMessageDeflate: false,
-      ...this.tlsOptions(),
+      ...tlsOptions(this.o.tls),
     });
     this.ws = ws;
     let opened = false;

@@ -1,3 +1,4 @@
+import { abortableSleep } from '../abortable-sleep';
 import { BinanceTrade } from '../binance/trade-frame';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
@@ -29,12 +30,6 @@ interface SymbolTrack {
   pending: BinanceTrade[];
   awaitingLive: boolean;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 /**
  * Per-symbol trade id continuity. Binance spot ids are consecutive per symbol, so the next
@@ -198,7 +193,7 @@ export class GapTracker {
           this.unrecoverable(t, next, toId, 'not served by REST');
           break;
         }
-        await sleep(200 * emptyTries, signal);
+        await abortableSleep(200 * emptyTries, signal);
         continue;
       }
       emptyTries = 0;
