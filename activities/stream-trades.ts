@@ -1,8 +1,6 @@
 import { Context } from '@temporalio/activity';
-import * as avro from 'avsc';
 import { Kafka } from 'kafkajs';
-import { decodeTradeV2, SerializerCache } from '../lib/avro/serializer';
-import { parseTradeV2Schema } from '../lib/avro/trade-v2-schema';
+import { SerializerCache, tradeKeyDecoder } from '../lib/avro/serializer';
 import { BinanceRestClient } from '../lib/binance/rest-client';
 import { Config } from '../lib/config';
 import { ensureTopics } from '../lib/kafka/topics';
@@ -49,22 +47,14 @@ export interface StreamDeps {
 }
 
 /** Highest trade id per symbol in the topic, decoded from its tail. */
-export function topicTailReader(deps: StreamDeps, type: avro.Type) {
-  return (symbols: string[]) =>
-    readTopicTail(deps.kafka, deps.config.kafka_topic, symbols, (value) => {
-      try {
-        const r = decodeTradeV2(value, type);
-        return typeof r.source_sequence === 'number' ? { symbol: r.symbol as string, id: r.source_sequence } : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+function topicTailReader(deps: StreamDeps) {
+  const decode = tradeKeyDecoder();
+  return (symbols: string[]) => readTopicTail(deps.kafka, deps.config.kafka_topic, symbols, decode);
 }
 
 export function createStreamActivities(deps: StreamDeps) {
   const { config } = deps;
-  const tradeType = parseTradeV2Schema();
-  const writtenUpTo = topicTailReader(deps, tradeType);
+  const writtenUpTo = topicTailReader(deps);
 
   return {
     /**

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { decodeTradeV2 } from '../../lib/avro/serializer';
-import { parseTradeV2Schema } from '../../lib/avro/trade-v2-schema';
+import { tradeKeyDecoder } from '../../lib/avro/serializer';
 import { auditTopic } from '../../lib/audit/topic-audit';
 import { loadConfig } from '../../lib/config';
 import { createKafka } from '../../lib/kafka/client';
@@ -15,19 +14,11 @@ export function auditCommand(): Command {
     .action(async (f: { topic?: string; since?: number; json?: boolean }) => {
       const config = loadConfig();
       const topic = f.topic ?? config.kafka_topic;
-      const type = parseTradeV2Schema();
       let lastPrint = 0;
       const report = await auditTopic(
         createKafka({ brokers: config.kafka_brokers, clientId: 'k2-audit', quiet: true }),
         topic,
-        (value) => {
-          try {
-            const r = decodeTradeV2(value, type);
-            return { symbol: r.symbol as string, id: r.source_sequence as number };
-          } catch {
-            return undefined;
-          }
-        },
+        tradeKeyDecoder(),
         {
           sinceMs: f.since ? Date.now() - f.since * 60_000 : undefined,
           onProgress: (read, total) => {

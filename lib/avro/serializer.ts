@@ -84,3 +84,18 @@ export function decodeTradeV2(value: Buffer, type: avro.Type): Record<string, un
   if (value[0] === 0x00) return type.fromBuffer(value.subarray(5)) as Record<string, unknown>;
   throw new Error(`unknown wire format (first byte 0x${value[0]?.toString(16)})`);
 }
+
+/** What the topic-tail reader and the audit need of a record: its symbol and trade id. */
+export type TradeKey = { symbol: string; id: number };
+
+/** Decodes records to their TradeKey; anything that is not a TradeV2 record gives undefined. */
+export function tradeKeyDecoder(type: avro.Type = parseTradeV2Schema()): (value: Buffer) => TradeKey | undefined {
+  return (value) => {
+    try {
+      const r = decodeTradeV2(value, type);
+      return typeof r.source_sequence === 'number' ? { symbol: r.symbol as string, id: r.source_sequence } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
