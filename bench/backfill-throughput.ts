@@ -1,10 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BinanceRestClient } from '../lib/binance/rest-client';
 import { GapTracker } from '../lib/gaps/gap-tracker';
-import { projectRoot } from '../lib/paths';
-import { lineChartSvg } from '../lib/report/line-chart';
+
 import { startSimulator } from '../simulator/simulator';
+import { writeBenchReport } from './report';
 
 // How fast a hole is filled from REST historicalTrades (1000 trades per call, weight 25) while
 // staying inside the request-weight budget: the simulator enforces Binance's 6000/min per IP and
@@ -53,21 +51,14 @@ async function run(hole: number, budget: number) {
 async function main() {
   const hole = Number(process.env.BENCH_HOLE ?? 150_000);
   const results = [await run(20_000, 3000), await run(hole, 3000)];
-  const outDir = join(projectRoot, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'backfill-throughput.json'), JSON.stringify({ measuredAt: new Date().toISOString(), results }, null, 2));
-  writeFileSync(
-    join(outDir, 'backfill-throughput.svg'),
-    lineChartSvg({
-      title: 'REST backfill: trades filled per second',
-      xLabel: 'seconds',
-      yLabel: 'trades per second',
-      series: results.map((r) => ({ name: `hole ${r.hole.toLocaleString('en-US')}, budget ${r.budget}/min`, points: r.perSecond })),
-    }),
-  );
+  writeBenchReport('backfill-throughput', { results }, {
+    title: 'REST backfill: trades filled per second',
+    xLabel: 'seconds',
+    yLabel: 'trades per second',
+    series: results.map((r) => ({ name: `hole ${r.hole.toLocaleString('en-US')}, budget ${r.budget}/min`, points: r.perSecond })),
+  });
   console.log('hole trades  weight budget/min  seconds  trades/s  REST calls');
   for (const r of results) console.log(`${String(r.hole).padStart(11)}  ${String(r.budget).padStart(17)}  ${String(r.seconds).padStart(7)}  ${String(r.tradesPerSecond).padStart(8)}  ${String(r.calls).padStart(10)}`);
-  console.log('report: bench/results/backfill-throughput.json, bench/results/backfill-throughput.svg');
 }
 
 void main();

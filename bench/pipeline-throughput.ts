@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { metrics } from '../lib/metrics';
 import { projectRoot } from '../lib/paths';
-import { lineChartSvg } from '../lib/report/line-chart';
 import { createStreamWorker } from '../workers/create-worker';
 import { installTemporalRuntime } from '../workers/temporal-runtime';
+import { writeBenchReport } from './report';
 import { streamSession } from '../workflows';
 
 // End-to-end throughput of one worker: simulator (own process) → WebSocket → validation → gap
@@ -85,17 +84,14 @@ async function main() {
   const results = [];
   for (const rate of rates) results.push(await scenario(client, rate, seconds));
   await connection.close();
-  const outDir = join(projectRoot, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'pipeline-throughput.json'), JSON.stringify({ measuredAt: new Date().toISOString(), symbols: SYMBOLS.length, results }, null, 2));
-  writeFileSync(join(outDir, 'pipeline-throughput.svg'), lineChartSvg({
+  writeBenchReport('pipeline-throughput', { symbols: SYMBOLS.length, results }, {
     title: `One worker, ${SYMBOLS.length} symbols: trades acknowledged by Kafka per second`,
-    xLabel: 'seconds', yLabel: 'trades per second',
+    xLabel: 'seconds',
+    yLabel: 'trades per second',
     series: results.map((r) => ({ name: `${r.offered.toLocaleString('en-US')}/s offered`, points: r.perSecond })),
-  }));
+  });
   console.log('offered/s  acked/s  trade time→ack p50  p99    worker RSS');
   for (const r of results) console.log(`${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${r.peakRssMb} MB`);
-  console.log('report: bench/results/pipeline-throughput.json, bench/results/pipeline-throughput.svg');
   process.exit(0);
 }
 

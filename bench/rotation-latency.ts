@@ -1,11 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig } from '../lib/config';
-import { projectRoot } from '../lib/paths';
 import { startSimulator } from '../simulator/simulator';
 import { createStreamWorker } from '../workers/create-worker';
 import { installTemporalRuntime } from '../workers/temporal-runtime';
+import { writeBenchReport } from './report';
 import { streamSession } from '../workflows';
 import { rotateSignal, statusQuery } from '../workflows/stream-session-api';
 
@@ -61,9 +59,8 @@ async function main() {
   await connection.close();
   await sim.stop();
   const sorted = [...latencies].sort((a, b) => a - b);
-  const result = { measuredAt: new Date().toISOString(), rounds, medianMs: sorted[Math.floor(rounds / 2)], minMs: sorted[0], maxMs: sorted[rounds - 1], latencies };
-  mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(projectRoot, 'bench', 'results', 'rotation-latency.json'), JSON.stringify(result, null, 2));
+  const result = { rounds, medianMs: sorted[Math.floor(rounds / 2)], minMs: sorted[0], maxMs: sorted[rounds - 1], latencies };
+  writeBenchReport('rotation-latency', result);
   console.log(`rotate signal → first trade on the new connection: median ${result.medianMs} ms, min ${result.minMs} ms, max ${result.maxMs} ms (${rounds} rotations)`);
 }
 

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../lib/paths';
-import { lineChartSvg } from '../lib/report/line-chart';
+import { writeBenchReport } from './report';
 
 // How many messages per second the simulator sustains to one client, for 1, 10 and 100
 // symbols, with the simulator in its own process (as in a soak run) and its RSS at that load.
@@ -63,24 +63,17 @@ async function main() {
   const target = Number(process.env.BENCH_TARGET ?? 60_000);
   const results = [];
   for (const symbols of [1, 10, 100]) results.push(await run({ symbols, targetPerSecond: target }, seconds, 3));
-  const outDir = join(projectRoot, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'simulator-throughput.json'), JSON.stringify({ measuredAt: new Date().toISOString(), results }, null, 2));
-  writeFileSync(
-    join(outDir, 'simulator-throughput.svg'),
-    lineChartSvg({
-      title: `Simulator → one ws client, target ${target.toLocaleString('en-US')} msg/s`,
-      xLabel: 'seconds',
-      yLabel: 'messages per second',
-      series: results.map((r) => ({ name: `${r.symbols} symbols`, points: r.perSecond })),
-      thresholds: [{ value: 50_000, label: 'required 50k/s' }],
-    }),
-  );
+  writeBenchReport('simulator-throughput', { results }, {
+    title: `Simulator → one ws client, target ${target.toLocaleString('en-US')} msg/s`,
+    xLabel: 'seconds',
+    yLabel: 'messages per second',
+    series: results.map((r) => ({ name: `${r.symbols} symbols`, points: r.perSecond })),
+    thresholds: [{ value: 50_000, label: 'required 50k/s' }],
+  });
   console.log('symbols  sustained msg/s  p10 msg/s  simulator RSS');
   for (const r of results) {
     console.log(`${String(r.symbols).padStart(7)}  ${r.sustainedPerSecond.toLocaleString('en-US').padStart(15)}  ${r.p10PerSecond.toLocaleString('en-US').padStart(9)}  ${r.peakRssMb} MB`);
   }
-  console.log(`report: bench/results/simulator-throughput.json, bench/results/simulator-throughput.svg`);
 }
 
 void main();
