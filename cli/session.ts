@@ -1,7 +1,8 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Config } from '../lib/config';
-import { StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
+import { SearchAttributeType } from '@temporalio/common';
+import { streamSearchAttributes, StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import { streamSession } from '../workflows';
 import { SessionStatus, statusQuery } from '../workflows/stream-session-api';
 
@@ -22,13 +23,16 @@ export async function sessionHandle(config: Config, workflowId = config.workflow
   return { client, connection, handle: client.workflow.getHandle<typeof streamSession>(workflowId), close: () => connection.close() };
 }
 
-const KEYWORD_LIST = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST;
-const INT = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT;
-const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+const INDEXED: Partial<Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType>> = {
+  [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+};
 
 /** Registers the Web UI columns when missing; false if the namespace does not allow it. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<boolean> {
-  const wanted = { [StreamSymbols.name]: KEYWORD_LIST, [StreamRotation.name]: INT, [StreamState.name]: KEYWORD };
+  const wanted = Object.fromEntries(streamSearchAttributes.map((k) => [k.name, INDEXED[k.type]!]));
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(customAttributes && name in customAttributes)));
