@@ -73,9 +73,9 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     return this.size <= this.o.maxRecords / 2;
   }
 
+  /** Per trade: kept to a push; the depth gauge is set once per batch by the loop. */
   offer(record: SinkRecord): void {
     this.queue.push(record);
-    metrics.bufferDepth.set(this.size);
     this.wake?.();
   }
 
@@ -130,6 +130,7 @@ export class TradeSink extends EventEmitter<SinkEvents> {
         this.wake = undefined;
         continue;
       }
+      metrics.bufferDepth.set(this.size);
       const taken = this.take(this.o.batchMax ?? 2_000);
       let batch = taken;
       this.inFlight = batch.length;
