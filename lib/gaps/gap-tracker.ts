@@ -57,10 +57,6 @@ export class GapTracker {
     return this.tracks.has(symbol);
   }
 
-  last(symbol: string): number | undefined {
-    return this.tracks.get(symbol)?.last;
-  }
-
   /** Live trades waiting behind a backfill, over all symbols (asked once per frame, so kept, not summed). */
   get pendingCount(): number {
     return this.pendingTotal;
