@@ -99,11 +99,7 @@ export class TradePipeline {
       onUnrecoverable: (symbol, fromId, toId, reason) => {
         this.lastError = `unrecoverable gap ${symbol} ${fromId}..${toId} (${reason})`;
         // Kept next to the bad frames, so a consumer can audit every id the topic lacks.
-        this.sink.offer({
-          topic: o.dlqTopic,
-          key: symbol,
-          value: Buffer.from(JSON.stringify({ reason: 'unrecoverable_gap', detail: reason, symbol, from_id: fromId, to_id: toId, at: new Date().toISOString() })),
-        });
+        this.toDlq(symbol, { reason: 'unrecoverable_gap', detail: reason, symbol, from_id: fromId, to_id: toId, at: new Date().toISOString() });
       },
       maxBackfillTrades: o.maxBackfillTrades,
       catchUpDelayMs: o.catchUpDelayMs ?? 3_000,
@@ -218,21 +214,20 @@ export class TradePipeline {
     metrics.dlq.inc({ reason });
     log.warn({ event: 'frame.invalid', reason, detail: detail.slice(0, 200), bytes: raw.length });
     const truncated = raw.length > 256 * 1024;
-    this.sink.offer({
-      topic: this.o.dlqTopic,
-      key: reason,
-      value: Buffer.from(
-        JSON.stringify({
-          reason,
-          detail,
-          raw: truncated ? raw.slice(0, 256 * 1024) : raw,
-          truncated,
-          bytes: raw.length,
-          received_at: new Date(receivedAt).toISOString(),
-          source: 'binance-ws',
-        }),
-      ),
+    this.toDlq(reason, {
+      reason,
+      detail,
+      raw: truncated ? raw.slice(0, 256 * 1024) : raw,
+      truncated,
+      bytes: raw.length,
+      received_at: new Date(receivedAt).toISOString(),
+      source: 'binance-ws',
     });
+  }
+
+  /** Every dead-letter record is a JSON object with a `reason`: bad frames and unrecoverable gaps alike. */
+  private toDlq(key: string, body: Record<string, unknown> & { reason: string }): void {
+    this.sink.offer({ topic: this.o.dlqTopic, key, value: Buffer.from(JSON.stringify(body)) });
   }
 
   private acked(records: SinkRecord[]): void {
