@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { tailOf } from '../ops/infra/process-control';
 import { InfraError } from '../ops/infra/readiness';
 import { auditCommand } from './commands/audit';
 import { demoCommand } from './commands/demo';
@@ -32,7 +31,6 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof ConfigError || err instanceof InfraError) {
       log.error({ event: err instanceof ConfigError ? 'config.invalid' : 'infra.failed', err: err.message });
       console.error(`k2: ${err.message}`);
-      if (err instanceof InfraError && err.logFile) console.error(`last lines of ${err.logFile}:\n${tailOf(err.logFile)}`);
       process.exit(err instanceof ConfigError ? 2 : 1);
     }
     throw err;

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { tailOf } from './process-control';
 
 export class InfraError extends Error {
   constructor(
@@ -6,7 +7,8 @@ export class InfraError extends Error {
     reason: string,
     readonly logFile?: string,
   ) {
-    super(`${part}: ${reason}${logFile ? ` (log: ${logFile})` : ''}`);
+    // The log's last lines travel with the error, so a CI transcript shows the cause.
+    super(`${part}: ${reason}${logFile ? ` (log: ${logFile}; it ends:\n${tailOf(logFile, 10)})` : ''}`);
     this.name = 'InfraError';
   }
 }

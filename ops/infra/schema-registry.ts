@@ -39,7 +39,7 @@ export function findJava21(): string {
 }
 
 export async function installRegistry(): Promise<void> {
-  if (existsSync(join(bundleDir, '.complete'))) return;
+  if (existsSync(join(bundleDir, '.complete')) && existsSync(join(bundleDir, 'quarkus-run.jar'))) return;
   mkdirSync(bundleDir, { recursive: true });
   const unpack = runCommand(
     'schema-registry',
@@ -50,10 +50,17 @@ export async function installRegistry(): Promise<void> {
       'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:unpack',
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
       `-DoutputDirectory=${bundleDir}`,
+      // The plugin skips an unpack it has a marker for; without a project its marker folder
+      // would be a literal `${project.basedir}` in the working directory.
+      `-DmarkersDirectory=${join(bundleDir, '.markers')}`,
+      '-DoverWriteIfNewer=true',
     ],
     { logFile: logFileFor('schema-registry-install') },
   );
   await withProgress(`fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central`, 20, unpack);
+  if (!existsSync(join(bundleDir, 'quarkus-run.jar'))) {
+    throw new InfraError('schema-registry', `unpacked bundle has no quarkus-run.jar in ${bundleDir}`, logFileFor('schema-registry-install'));
+  }
   writeFileSync(join(bundleDir, '.complete'), new Date().toISOString());
 }
 

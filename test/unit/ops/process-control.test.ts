@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,11 +29,14 @@ describe('process control', () => {
 });
 
 describe('readiness', () => {
-  test('a process that dies fails fast, naming the part and its log', async () => {
+  test('a process that dies fails fast, naming the part, its log and the log\'s last lines', async () => {
+    const logFile = join(process.env.K2_STATE_DIR!, 'broker.log');
+    writeFileSync(logFile, ['starting', ...Array.from({ length: 20 }, (_, i) => `line ${i}`), 'Error: Unable to access jarfile x.jar'].join('\n'));
     const started = Date.now();
-    await expect(
-      waitUntil('broker', async () => false, { timeoutMs: 30_000, alive: () => false, logFile: '/tmp/broker.log' }),
-    ).rejects.toThrow('broker: process exited before it was ready (log: /tmp/broker.log)');
+    const failure = waitUntil('broker', async () => false, { timeoutMs: 30_000, alive: () => false, logFile });
+    await expect(failure).rejects.toThrow(`broker: process exited before it was ready (log: ${logFile}; it ends:\n`);
+    await expect(failure).rejects.toThrow(/line 19\nError: Unable to access jarfile x\.jar\)$/);
+    await expect(failure).rejects.not.toThrow('starting');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
