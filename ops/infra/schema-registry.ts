@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../../lib/paths';
 import { withProgress } from '../../lib/progress';
@@ -41,6 +41,12 @@ export function findJava21(): string {
 export async function installRegistry(): Promise<void> {
   if (existsSync(join(bundleDir, '.complete')) && existsSync(join(bundleDir, 'quarkus-run.jar'))) return;
   mkdirSync(bundleDir, { recursive: true });
+  // Without a project the plugin keeps its "already unpacked" markers under a literal
+  // `${project.basedir}` in its working directory and then skips the unpack; a fresh
+  // working directory in the cache keeps them out of the repo and never stale.
+  const workDir = join(cacheDir, 'apicurio-unpack');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
   const unpack = runCommand(
     'schema-registry',
     'mvn',
@@ -50,12 +56,8 @@ export async function installRegistry(): Promise<void> {
       'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:unpack',
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
       `-DoutputDirectory=${bundleDir}`,
-      // The plugin skips an unpack it has a marker for; without a project its marker folder
-      // would be a literal `${project.basedir}` in the working directory.
-      `-DmarkersDirectory=${join(bundleDir, '.markers')}`,
-      '-DoverWriteIfNewer=true',
     ],
-    { logFile: logFileFor('schema-registry-install') },
+    { logFile: logFileFor('schema-registry-install'), cwd: workDir },
   );
   await withProgress(`fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central`, 20, unpack);
   if (!existsSync(join(bundleDir, 'quarkus-run.jar'))) {
