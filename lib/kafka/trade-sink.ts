@@ -19,8 +19,6 @@ export interface SinkRecord {
 
 export interface SinkOptions {
   createProducer(): Producer;
-  /** Records held before the caller is told to pause reading. */
-  maxRecords: number;
   batchMax?: number;
   compression?: CompressionTypes;
   onAcked(records: SinkRecord[]): void;
@@ -33,15 +31,14 @@ export interface SinkOptions {
 }
 
 export interface SinkEvents {
-  drained: [];
   kafka: [state: 'up' | 'down', detail: string];
 }
 
 /**
- * The bounded buffer between the socket and Kafka, and the one loop that writes it: batches in
- * order, one in flight, acks=all through an idempotent producer. A failed batch is retried
- * until Kafka takes it; nothing is ever dropped, so when Kafka is away the buffer fills and
- * the caller pauses the socket.
+ * The buffer between the socket and Kafka, and the one loop that writes it: batches in order,
+ * one in flight, acks=all through an idempotent producer. A failed batch is retried until
+ * Kafka takes it; nothing is ever dropped. The caller bounds it: when Kafka is away the
+ * buffer fills and the caller pauses the socket, resuming as acknowledgements come back.
  */
 export class TradeSink extends EventEmitter<SinkEvents> {
   private queue: SinkRecord[] = [];
@@ -62,15 +59,6 @@ export class TradeSink extends EventEmitter<SinkEvents> {
 
   get size(): number {
     return this.queue.length - this.head + this.inFlight;
-  }
-
-  get isFull(): boolean {
-    return this.size >= this.o.maxRecords;
-  }
-
-  /** Low-water mark: room enough to resume reading. */
-  get hasRoom(): boolean {
-    return this.size <= this.o.maxRecords / 2;
   }
 
   /** Per trade: kept to a push; the depth gauge is set once per batch by the loop. */
@@ -194,7 +182,6 @@ export class TradeSink extends EventEmitter<SinkEvents> {
       // Records dropped as already written are in Kafka too: all of `taken` is acknowledged.
       this.o.onAcked(taken);
       metrics.bufferDepth.set(this.size);
-      if (this.hasRoom) this.emit('drained');
     }
   }
 

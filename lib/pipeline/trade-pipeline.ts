@@ -88,7 +88,6 @@ export class TradePipeline {
           createPartitioner: Partitioners.DefaultPartitioner,
           retry: { retries: 3 },
         }),
-      maxRecords: o.bufferMaxRecords,
       compression: o.compression,
       onAcked: (records) => this.acked(records),
       writtenUpTo: o.writtenUpTo,
@@ -119,7 +118,6 @@ export class TradePipeline {
       if (reason === 'message_too_big') this.deadLetter('', 'oversized', `frame over max_payload_bytes (${o.socket.maxPayload})`, Date.now());
       if (this.state !== 'draining' && this.state !== 'stopped') this.state = 'connecting';
     });
-    this.sink.on('drained', () => this.maybeResume());
     this.sink.on('kafka', (state, detail) => {
       if (state === 'down') this.lastError = `kafka: ${detail}`;
     });
@@ -132,7 +130,7 @@ export class TradePipeline {
       symbols: Object.fromEntries(this.progressBySymbol),
       connectedSince: this.socket.connectedSince,
       firstTradeAt: this.firstTradeAt,
-      bufferDepth: this.sink.size + this.tracker.pendingCount,
+      bufferDepth: this.held,
       reconnects: this.reconnects,
       gapsFilled: this.gapsFilled,
       lastError: this.lastError ?? this.socket.lastError,
@@ -187,7 +185,7 @@ export class TradePipeline {
         this.deadLetter(text, frame.reason, frame.detail, receivedAt);
         break;
     }
-    if (this.sink.size + this.tracker.pendingCount >= this.o.bufferMaxRecords) this.pauseReading();
+    if (this.held >= this.o.bufferMaxRecords) this.pauseReading();
   }
 
   private emit(trade: BinanceTrade, receivedAtMs: number | undefined): void {
@@ -253,6 +251,15 @@ export class TradePipeline {
       metrics.tradesProduced.inc({ symbol }, n);
       if (p.lastTradeTimeUs) metrics.lastTradeTime.set({ symbol }, p.lastTradeTimeUs / 1e6);
     }
+    this.maybeResume();
+  }
+
+  /**
+   * Records between the socket and Kafka's acknowledgement: the sink's and the live trades the
+   * gap tracker holds behind a backfill. Reading pauses at buffer_max_records and resumes at half.
+   */
+  private get held(): number {
+    return this.sink.size + this.tracker.pendingCount;
   }
 
   private pauseReading(): void {
@@ -265,7 +272,7 @@ export class TradePipeline {
   }
 
   private maybeResume(): void {
-    if (this.pausedAt === undefined || !this.sink.hasRoom) return;
+    if (this.pausedAt === undefined || this.held > this.o.bufferMaxRecords / 2) return;
     const pausedMs = Date.now() - this.pausedAt;
     this.pausedAt = undefined;
     metrics.streamPaused.set(0);
