@@ -214,15 +214,8 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
   }
 
   private drop(reason: string, detail: string): void {
-    const ws = this.ws;
     clearTimeout(this.retryTimer);
-    this.teardown();
-    this.ws = undefined;
-    if (ws) {
-      ws.removeAllListeners('message');
-      ws.on('close', () => undefined);
-      ws.terminate();
-    }
+    this.discard();
     metrics.reconnects.inc({ reason });
     log.info({ event: 'binance.reconnect', reason, detail });
     this.emit('down', reason, detail);
@@ -252,12 +245,19 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
   /** The link is dead though not closed: drop it and come back through the backoff. */
   private reconnectAfterFailure(ws: WebSocket, reason: string, detail: string): void {
     if (ws !== this.ws) return;
+    this.discard();
+    this.scheduleReconnect(reason, detail);
+  }
+
+  /** Lets the current connection go without waiting for its close: its late frames and close are ignored. */
+  private discard(): void {
+    const ws = this.ws;
     this.teardown();
     this.ws = undefined;
+    if (!ws) return;
     ws.removeAllListeners('message');
     ws.on('close', () => undefined);
     ws.terminate();
-    this.scheduleReconnect(reason, detail);
   }
 
   private teardown(): void {
