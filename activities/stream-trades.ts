@@ -1,15 +1,15 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Kafka } from 'kafkajs';
-import { SerializerCache, tradeKeyDecoder } from '../lib/avro/serializer';
-import { BinanceRestClient } from '../lib/binance/rest-client';
+import { SerializerCache } from '../lib/avro/serializer';
 import { Config } from '../lib/config';
-import { ensureTopics } from '../lib/kafka/topics';
-import { readTopicTail } from '../lib/kafka/topic-tail';
+import { createFencedWriter, sessionTransactionalId } from '../lib/kafka/fenced-writer';
+import { ensureTopics, tradeTopicSpecs } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
-import { Cursor, mergeCursors } from '../lib/pipeline/cursor';
+import { Cursor, CursorResets, mergeCursors } from '../lib/pipeline/cursor';
 import { registerPipeline } from '../lib/pipeline/live-pipelines';
-import { PipelineProgress, TradePipeline } from '../lib/pipeline/trade-pipeline';
+import { buildSessionPipeline, sessionTailReader } from '../lib/pipeline/session-pipeline';
+import { AbortReason, PipelineProgress, TradePipeline } from '../lib/pipeline/trade-pipeline';
 import { progressSignal } from '../workflows/stream-session-api';
 
 const log = createLogger('stream-trades');
@@ -17,11 +17,15 @@ const log = createLogger('stream-trades');
 export interface StreamTradesInput {
   symbols: string[];
   cursor?: Cursor;
-  /** The cursor may be behind what Kafka holds (it came from a progress report). */
+  /** The cursor may be behind what Kafka holds (it came from a progress report, or a run ended without a result). */
   cursorMayLag?: boolean;
   rotation: number;
   /** Defaults to connection_max_lifetime_hours. */
   maxLifetimeMs?: number;
+  /** Symbols whose cursor an operator reset: records of the old id space in the topic do not count. */
+  resets?: CursorResets;
+  /** No socket: catch every symbol up from REST to now, flush and return (a stop after a lost worker). */
+  catchUpOnly?: boolean;
 }
 
 export interface StreamTradesResult {
@@ -29,11 +33,12 @@ export interface StreamTradesResult {
   /** Kafka may hold records after the cursor (a send failed while stopping). */
   cursorMayLag: boolean;
   counts: Record<string, number>;
-  endedBy: 'lifetime' | 'cancelled' | 'worker_shutdown';
+  endedBy: 'lifetime' | 'cancelled' | 'worker_shutdown' | 'caught_up';
   startedAt: string;
   firstTradeAt?: string;
   endedAt: string;
   lastError?: string;
+  regressions?: PipelineProgress['regressions'];
 }
 
 export interface StreamDeps {
@@ -46,123 +51,145 @@ export interface StreamDeps {
   caBundle?: string;
 }
 
-/** Highest trade id per symbol in the topic, decoded from its tail. */
-function topicTailReader(deps: StreamDeps) {
-  const decode = tradeKeyDecoder();
-  return (symbols: string[]) => readTopicTail(deps.kafka, deps.config.kafka_topic, symbols, decode);
+/**
+ * Why the server cancelled this attempt. Only a cancel the workflow asked for (rotate, pause,
+ * stop) or a worker shutdown drains; any other means another attempt owns the session now.
+ */
+function abruptReason(ctx: Context): AbortReason | undefined {
+  const d = ctx.cancellationDetails;
+  if (d?.cancelRequested || d?.workerShutdown || d?.paused) return undefined;
+  if (d?.timedOut) return 'attempt_timed_out';
+  if (d?.reset) return 'attempt_reset';
+  return 'attempt_not_found';
 }
 
 export function createStreamActivities(deps: StreamDeps) {
   const { config } = deps;
-  const writtenUpTo = topicTailReader(deps);
 
   return {
     /**
      * Holds the WebSocket-to-Kafka loop until its lifetime ends, it is cancelled, or the worker
-     * stops; returns the cursor (last trade id per symbol acknowledged by Kafka). A retried
-     * attempt resumes from its last heartbeat and the topic's tail.
+     * stops; returns the cursor (last trade id per symbol committed to Kafka). Every attempt
+     * first claims the session's transactional id, which fences any older writer, and only
+     * then reads where the topic stands, so two attempts can never both write.
      */
     async streamTrades(input: StreamTradesInput): Promise<StreamTradesResult> {
       const ctx = Context.current();
+      const workflowId = ctx.info.workflowExecution?.workflowId;
+      if (!workflowId) throw ApplicationFailure.nonRetryable('streamTrades runs only inside a stream session workflow');
       const startedAt = new Date().toISOString();
-      const fromHeartbeat = ctx.info.heartbeatDetails as PipelineProgress | undefined;
-      ctx.heartbeat(fromHeartbeat);
-
-      const admin = deps.kafka.admin();
-      await admin.connect();
-      try {
-        await ensureTopics(admin, [
-          { topic: config.kafka_topic, partitions: config.kafka_partitions, replicationFactor: config.kafka_replication_factor },
-          { topic: config.kafka_dlq_topic, partitions: 1, replicationFactor: config.kafka_replication_factor },
-        ]);
-      } finally {
-        await admin.disconnect();
-      }
-
-      let cursor = mergeCursors(input.cursor, fromHeartbeat?.cursor);
-      // A retry (crash, heartbeat timeout), a symbol without a cursor (a fresh session), or a
-      // cursor from a progress report:
-      // the topic's tail may be ahead of what we know, and writing below it would duplicate.
-      const unknownSymbol = input.symbols.some((s) => cursor[s] === undefined);
-      if (ctx.info.attempt > 1 || input.cursorMayLag || unknownSymbol) {
-        const tail = await writtenUpTo(input.symbols);
-        log.info({ event: 'stream.resume', attempt: ctx.info.attempt, cursor, tail: Object.fromEntries(tail) });
-        cursor = mergeCursors(cursor, tail);
-      }
-
-      const pipeline = new TradePipeline({
-        symbols: input.symbols,
-        cursor,
-        kafka: deps.kafka,
-        topic: config.kafka_topic,
-        dlqTopic: config.kafka_dlq_topic,
-        serializer: await deps.serializers.get(`${config.kafka_topic}-value`),
-        socket: {
-          urls: config.binance_ws_urls,
-          pingIntervalMs: config.ping_interval_seconds * 1000,
-          pingTimeoutMs: config.ping_timeout_seconds * 1000,
-          silenceTimeoutMs: config.health_check_timeout * 1000,
-          maxPayload: config.max_payload_bytes,
-          backoff: { initialMs: config.reconnect_backoff_initial_ms, maxMs: config.reconnect_backoff_max_ms },
-          tls: { verify: config.ssl_verify, ca: deps.caBundle },
-        },
-        rest: new BinanceRestClient({
-          baseUrls: config.binance_rest_urls,
-          weightBudgetPerMinute: config.rest_weight_budget_per_minute,
-          tls: { verify: config.ssl_verify, ca: deps.caBundle },
-        }),
-        bufferMaxRecords: config.buffer_max_records,
-        maxBackfillTrades: config.backfill_max_trades,
-        writtenUpTo,
-      });
+      const previous = ctx.info.heartbeatDetails as PipelineProgress | undefined;
+      let pipeline: TradePipeline | undefined;
+      // Heartbeats start before any I/O: a slow start (topic creation, fencing, a long tail
+      // read) must not pass for a dead worker. They carry the cursor a retry resumes from.
+      const beatEvery = Math.min(1_000, (config.heartbeat_timeout_seconds * 1000) / 4);
+      ctx.heartbeat(previous);
+      const beat = setInterval(() => ctx.heartbeat(pipeline?.progress() ?? previous), beatEvery);
 
       const lifetime = new AbortController();
-      const lifetimeTimer = setTimeout(() => lifetime.abort(), input.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000);
-      const signal = AbortSignal.any([ctx.cancellationSignal, deps.workerShutdown, lifetime.signal]);
-      // Heartbeats carry the cursor (a retry resumes from it) and bring cancellation news.
-      const beat = setInterval(() => ctx.heartbeat(pipeline.progress()), Math.min(1_000, (config.heartbeat_timeout_seconds * 1000) / 4));
-      const workflowId = ctx.info.workflowExecution?.workflowId;
-      // Progress goes to the workflow every status_report_interval_seconds, and within ~2 s of a
-      // change of state or connection, so `status` says "connected" or "unreachable" promptly
-      // without a signal (and history events) every few seconds.
-      let lastSent = { at: 0, key: '' };
-      const report = setInterval(() => {
-        if (!workflowId) return;
-        const p = pipeline.progress();
-        const key = `${p.state}|${p.connectedSince ?? ''}|${p.firstTradeAt ? 1 : 0}`;
-        const now = Date.now();
-        const due = now - lastSent.at >= config.status_report_interval_seconds * 1000;
-        if (!due && (key === lastSent.key || now - lastSent.at < 2_000)) return;
-        lastSent = { at: now, key };
-        ctx.client.workflow
-          .getHandle(workflowId)
-          .signal(progressSignal, p, input.rotation)
-          .catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
-      }, Math.min(1_000, config.status_report_interval_seconds * 1000));
+      const drain = new AbortController();
+      let abrupt: AbortReason | undefined;
+      const onCancel = () => {
+        abrupt = abruptReason(ctx);
+        if (abrupt) pipeline?.abort(abrupt);
+        else drain.abort();
+      };
+      ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      const stillOurs = () => {
+        if (abrupt) throw ctx.cancellationSignal.reason;
+      };
 
-      const unregister = registerPipeline(pipeline);
-      let final: PipelineProgress;
+      const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, workflowId) });
+      let report: NodeJS.Timeout | undefined;
+      let lifetimeTimer: NodeJS.Timeout | undefined;
+      let unregister = () => {};
       try {
-        final = await pipeline.run(signal);
+        const admin = deps.kafka.admin();
+        await admin.connect();
+        try {
+          await ensureTopics(admin, tradeTopicSpecs(config));
+        } finally {
+          await admin.disconnect();
+        }
+        stillOurs();
+        await writer.open();
+        stillOurs();
+
+        const writtenUpTo = sessionTailReader(deps, input.resets);
+        let cursor = mergeCursors(input.cursor, previous?.cursor);
+        // A retry (crash, heartbeat timeout), a symbol without a cursor (a fresh session), or a
+        // cursor that may lag: the topic may hold more than we know, and writing below would
+        // duplicate. Read only now, after the fence: no older writer can add to it any more.
+        const unknownSymbol = input.symbols.some((s) => cursor[s] === undefined);
+        if (ctx.info.attempt > 1 || input.cursorMayLag || unknownSymbol || input.catchUpOnly) {
+          const tail = await writtenUpTo(input.symbols);
+          log.info({ event: 'stream.resume', attempt: ctx.info.attempt, cursor, tail: Object.fromEntries(tail) });
+          cursor = mergeCursors(cursor, tail);
+          stillOurs();
+        }
+
+        pipeline = await buildSessionPipeline(deps, {
+          symbols: input.symbols,
+          cursor,
+          counts: previous ? Object.fromEntries(Object.entries(previous.symbols).map(([s, p]) => [s, p.count])) : undefined,
+          writer,
+          createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId }),
+          writtenUpTo,
+        });
+        if (abrupt) pipeline.abort(abrupt);
+        unregister = registerPipeline(pipeline);
+        lifetimeTimer = setTimeout(() => lifetime.abort(), input.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000);
+        report = reportProgress(ctx, workflowId, pipeline, input.rotation, config.status_report_interval_seconds * 1000);
+        const signal = AbortSignal.any([drain.signal, deps.workerShutdown, lifetime.signal]);
+        const final = await pipeline.run(signal, { catchUpOnly: input.catchUpOnly, drainTimeoutMs: input.catchUpOnly ? 10 * 60_000 : undefined });
+
+        if (final.abortedBy) {
+          log.warn({ event: 'stream.aborted', reason: final.abortedBy, rotation: input.rotation, attempt: ctx.info.attempt });
+          // Fenced while current (a zombie's late open, a transaction timed out): a retry takes over cleanly.
+          if (final.abortedBy === 'fenced' && !abrupt) throw ApplicationFailure.retryable(`run ${input.rotation} fenced: ${final.lastError ?? ''}`, 'WriterFenced');
+          throw ctx.cancellationSignal.reason;
+        }
+        const endedBy = input.catchUpOnly ? 'caught_up' : lifetime.signal.aborted ? 'lifetime' : deps.workerShutdown.aborted ? 'worker_shutdown' : 'cancelled';
+        if (endedBy === 'lifetime' || endedBy === 'cancelled') metrics.rotations.inc();
+        log.info({ event: 'stream.ended', endedBy, cursor: final.cursor, rotation: input.rotation });
+        return {
+          cursor: final.cursor,
+          cursorMayLag: final.cursorMayLag,
+          counts: Object.fromEntries(Object.entries(final.symbols).map(([s, p]) => [s, p.count])),
+          endedBy,
+          startedAt,
+          firstTradeAt: final.firstTradeAt ? new Date(final.firstTradeAt).toISOString() : undefined,
+          endedAt: new Date().toISOString(),
+          lastError: final.lastError,
+          regressions: Object.keys(final.regressions).length ? final.regressions : undefined,
+        };
       } finally {
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
         unregister();
         clearTimeout(lifetimeTimer);
         clearInterval(beat);
         clearInterval(report);
+        if (!pipeline) await writer.close();
       }
-      const endedBy = lifetime.signal.aborted ? 'lifetime' : deps.workerShutdown.aborted ? 'worker_shutdown' : 'cancelled';
-      if (endedBy !== 'worker_shutdown') metrics.rotations.inc();
-      log.info({ event: 'stream.ended', endedBy, cursor: final.cursor, rotation: input.rotation });
-      return {
-        cursor: final.cursor,
-        cursorMayLag: final.cursorMayLag,
-        counts: Object.fromEntries(Object.entries(final.symbols).map(([s, p]) => [s, p.count])),
-        endedBy,
-        startedAt,
-        firstTradeAt: final.firstTradeAt ? new Date(final.firstTradeAt).toISOString() : undefined,
-        endedAt: new Date().toISOString(),
-        lastError: final.lastError,
-      };
     },
   };
+}
+
+/**
+ * Progress goes to the workflow every `intervalMs`, and within ~2 s of a change of state or
+ * connection, so `status` says "connected" or "unreachable" promptly without a signal (and
+ * history events) every few seconds.
+ */
+function reportProgress(ctx: Context, workflowId: string, pipeline: TradePipeline, rotation: number, intervalMs: number): NodeJS.Timeout {
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  let lastSent = { at: 0, key: '' };
+  return setInterval(() => {
+    const p = pipeline.progress();
+    const key = `${p.state}|${p.connectedSince ?? ''}|${p.firstTradeAt ? 1 : 0}|${Object.keys(p.regressions).join(',')}`;
+    const now = Date.now();
+    const due = now - lastSent.at >= intervalMs;
+    if (!due && (key === lastSent.key || now - lastSent.at < 2_000)) return;
+    lastSent = { at: now, key };
+    handle.signal(progressSignal, p, rotation).catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
+  }, Math.min(1_000, intervalMs));
 }

@@ -52,10 +52,16 @@ async function scenario(client: Client, rate: number, seconds: number) {
   const perSecond: [number, number][] = [];
   let rss = 0;
   let last = await produced();
+  let cpuFrom = process.cpuUsage();
+  let ackedFrom = last;
   for (let t = 1; t <= seconds + 5; t++) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = await produced();
-    if (t === 5) metrics.exchangeToAck.reset();
+    if (t === 5) {
+      metrics.exchangeToAck.reset();
+      cpuFrom = process.cpuUsage();
+      ackedFrom = now;
+    }
     if (t > 5) {
       perSecond.push([t - 5, now - last]);
       rss = Math.max(rss, process.memoryUsage.rss());
@@ -63,6 +69,8 @@ async function scenario(client: Client, rate: number, seconds: number) {
     process.stderr.write(`[${rate.toLocaleString('en-US')}/s offered] ${t}/${seconds + 5} s  ${(now - last).toLocaleString('en-US')} acked/s  ETA ${seconds + 5 - t} s\n`);
     last = now;
   }
+  const cpu = process.cpuUsage(cpuFrom);
+  const cpuUsPerTrade = (cpu.user + cpu.system) / Math.max(1, last - ackedFrom);
   const p50 = await histogramQuantile(0.5);
   const p99 = await histogramQuantile(0.99);
   await handle.terminate('bench over');
@@ -71,7 +79,7 @@ async function scenario(client: Client, rate: number, seconds: number) {
   await sw.close();
   sim.kill('SIGTERM');
   const rates = perSecond.map((p) => p[1]);
-  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), peakRssMb: Math.round(rss / 1048576), perSecond };
+  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, peakRssMb: Math.round(rss / 1048576), perSecond };
 }
 
 async function main() {
@@ -90,8 +98,12 @@ async function main() {
     yLabel: 'trades per second',
     series: results.map((r) => ({ name: `${r.offered.toLocaleString('en-US')}/s offered`, points: r.perSecond })),
   });
-  console.log('offered/s  acked/s  trade time→ack p50  p99    worker RSS');
-  for (const r of results) console.log(`${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${r.peakRssMb} MB`);
+  console.log('offered/s  acked/s  trade time→ack p50  p99     CPU/trade  worker RSS');
+  for (const r of results) {
+    console.log(
+      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${r.peakRssMb} MB`,
+    );
+  }
   process.exit(0);
 }
 

@@ -32,6 +32,10 @@ export const configSchema = z.object({
   kafka_dlq_topic: z.string().min(1).default('market.crypto.trades.binance.dlq'),
   kafka_partitions: z.coerce.number().int().min(1).default(6),
   kafka_replication_factor: z.coerce.number().int().min(-1).default(-1),
+  // Unset: min(2, kafka_replication_factor) when that is above 1, so acks=all means two copies.
+  kafka_min_insync_replicas: z.coerce.number().int().min(1).optional(),
+  // A session's writers share `<prefix>:<workflow id>`, so a new attempt fences the old.
+  kafka_transactional_id_prefix: z.string().min(1).default('k2-stream'),
   schema_registry_url: z.url().optional(),
 
   symbols: list.default(['BTCUSDT', 'ETHUSDT', 'BNBUSDT']),
@@ -57,6 +61,8 @@ export const configSchema = z.object({
   reconnect_backoff_max_ms: positive.default(30_000),
   rest_weight_budget_per_minute: z.coerce.number().int().min(25).default(3_000),
   backfill_max_trades: z.coerce.number().int().min(0).default(1_000_000),
+  // A live id this far below a symbol's cursor is another id space (demo, reset exchange), not a late duplicate.
+  id_regression_threshold: z.coerce.number().int().min(1).default(1_000_000),
 
   // Each report is a signal, i.e. history events: every 30 s keeps a 4 h run near 2,000.
   status_report_interval_seconds: positive.default(30),
@@ -124,7 +130,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       }),
     );
   }
+  const cross = crossCheck(result.data);
+  if (cross.length) throw new ConfigError(cross);
   return result.data;
+}
+
+/** Settings that are valid alone but not together. */
+function crossCheck(c: Config): { setting: string; message: string }[] {
+  const problems: { setting: string; message: string }[] = [];
+  if (c.kafka_min_insync_replicas !== undefined && c.kafka_replication_factor > 0 && c.kafka_min_insync_replicas > c.kafka_replication_factor) {
+    problems.push({
+      setting: 'kafka_min_insync_replicas',
+      message: `${c.kafka_min_insync_replicas} is above kafka_replication_factor ${c.kafka_replication_factor}: every acks=all write would fail`,
+    });
+  }
+  return problems;
 }
 
 /** Whether the operator pointed a part at an existing service, so the local one is not started. */

@@ -36,6 +36,13 @@ export const metrics = {
   streamPaused: new Gauge({ name: 'k2_stream_paused', help: '1 while reading is paused because the buffer is full (Kafka slow or down)' }),
   kafkaErrors: new Counter({ name: 'k2_kafka_produce_errors_total', help: 'Failed produce attempts (retried, never dropped)' }),
   dlq: new Counter({ name: 'k2_dlq_records_total', help: 'Frames that failed validation, kept in the dead-letter topic', labelNames: ['reason'] as const }),
+  transactions: new Counter({ name: 'k2_kafka_transactions_total', help: 'Kafka transactions (one per batch) by outcome', labelNames: ['outcome'] as const }),
+  streamsActive: new Gauge({ name: 'k2_streams_active', help: 'Stream sessions whose activity runs on this worker now' }),
+  runsAborted: new Counter({
+    name: 'k2_runs_aborted_total',
+    help: 'Runs stopped at once without draining: fenced by a newer writer, or their attempt timed out or was lost',
+    labelNames: ['reason'] as const,
+  }),
 
   // Gaps
   gaps: new Counter({ name: 'k2_gaps_detected_total', help: 'Holes in a symbol trade id sequence', labelNames: ['symbol'] as const }),
@@ -43,6 +50,12 @@ export const metrics = {
   duplicates: new Counter({ name: 'k2_duplicates_dropped_total', help: 'Trades dropped because their id was already written', labelNames: ['symbol'] as const }),
   unrecoverableGaps: new Counter({ name: 'k2_unrecoverable_gaps_total', help: 'Holes REST could not fill (older than its history)', labelNames: ['symbol'] as const }),
   unrecoverableTrades: new Counter({ name: 'k2_unrecoverable_trades_total', help: 'Trade ids lost in unrecoverable holes', labelNames: ['symbol'] as const }),
+  idRegression: new Gauge({
+    name: 'k2_trade_id_regression',
+    help: '1 while a symbol is held because its trade ids fell far below its cursor (wrong environment, reset exchange)',
+    labelNames: ['symbol'] as const,
+  }),
+  idRegressionTrades: new Counter({ name: 'k2_trade_id_regression_trades_total', help: 'Trades held back (not written) while their symbol is in id regression', labelNames: ['symbol'] as const }),
   backfillLatency: new Histogram({ name: 'k2_backfill_duration_seconds', help: 'Time to fill one hole from REST', buckets: latencyBuckets }),
   restRequests: new Counter({ name: 'k2_rest_requests_total', help: 'Binance REST requests by HTTP status', labelNames: ['status'] as const }),
   restWeight: new Gauge({ name: 'k2_rest_used_weight', help: 'X-MBX-USED-WEIGHT-1M of the last REST response' }),

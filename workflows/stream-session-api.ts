@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Cursor } from '../lib/pipeline/cursor';
+import type { Cursor, CursorResets } from '../lib/pipeline/cursor';
 import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
+import type { RegressionState } from '../lib/gaps/gap-tracker';
 
 // The stream session's message names are fixed: operators send them with the temporal CLI
 // (`temporal workflow signal --workflow-id binance-stream --name rotate`).
@@ -9,9 +10,19 @@ export const rotateSignal = defineSignal<[reason?: string]>('rotate');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const stopSignal = defineSignal('stop');
+/**
+ * Resolves an id regression: the symbol's cursor restarts at `to` (the last id to count as
+ * written), or with `to` unset at the next live trade. Takes effect with a rotation.
+ */
+export const resetCursorSignal = defineSignal<[reset: ResetCursorRequest]>('resetCursor');
 /** Sent by the streamTrades activity every few seconds so `status` is live; `rotation` names its run. */
 export const progressSignal = defineSignal<[progress: PipelineProgress, rotation?: number]>('progress');
 export const statusQuery = defineQuery<SessionStatus>('status');
+
+export interface ResetCursorRequest {
+  symbol: string;
+  to?: number | null;
+}
 
 export type SessionState = 'starting' | 'streaming' | 'rotating' | 'pausing' | 'paused' | 'stopping' | 'stopped';
 
@@ -35,9 +46,16 @@ export interface StreamSessionInput {
   /** False on a namespace where the custom search attributes are not registered. */
   searchAttributes?: boolean;
   lastRotationReason?: string;
+  /** Operator cursor resets still in force (see CursorResets). */
+  resets?: CursorResets;
+  /** How the previous run ended, when it ended without a result (its worker died or lost it). */
+  lastRunLost?: string;
 }
 
 export interface SymbolStatus {
+  /** `id_regression`: live ids fell far below the cursor; the symbol is held until reset-cursor. */
+  state: 'ok' | 'id_regression';
+  regression?: RegressionState;
   total: number;
   thisRun: number;
   lastId: number | undefined;

@@ -5,18 +5,23 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { StreamTradesResult, createStreamActivities } from '../activities/stream-trades';
-import { mergeCursors } from '../lib/pipeline/cursor';
+import type { StreamTradesInput, StreamTradesResult, createStreamActivities } from '../activities/stream-trades';
+import type { RegressionState } from '../lib/gaps/gap-tracker';
+import { CursorResets, mergeCursors } from '../lib/pipeline/cursor';
 import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
 import { StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import {
   pauseSignal,
   progressSignal,
+  resetCursorSignal,
+  ResetCursorRequest,
   resumeSignal,
   rotateSignal,
   SessionState,
@@ -32,6 +37,10 @@ type Activities = ReturnType<typeof createStreamActivities>;
  * One stream session: runs streamTrades until its connection lifetime ends or an operator asks,
  * then continues-as-new with the cursor (the rotation), so every run's history stays short and
  * each rotation is a visible step in the Web UI. Pause, resume and stop act between runs.
+ *
+ * No worker can fail the session: a run whose activity ends without a result (its worker died
+ * while a signal cancelled it) hands over a cursor that may lag, and the next run resumes from
+ * the topic's tail, as a retried attempt would.
  */
 export async function streamSession(input: StreamSessionInput): Promise<SessionStatus> {
   const { streamTrades } = proxyActivities<Activities>({
@@ -49,12 +58,16 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
   let cursorMayLag = input.cursorMayLag ?? false;
   const rotation = input.rotation ?? 0;
   const totals: Record<string, number> = { ...(input.totals ?? {}) };
+  const resets: CursorResets = { ...(input.resets ?? {}) };
+  const pendingResets: ResetCursorRequest[] = [];
+  let regressions: Record<string, RegressionState> = {};
   let state: SessionState = 'starting';
   let paused = input.paused ?? false;
   let rotateReason: string | undefined;
   let pauseRequested = false;
   let stopRequested = false;
   let progress: PipelineProgress | undefined;
+  let lastRunLost = input.lastRunLost;
 
   const setState = (s: SessionState) => {
     state = s;
@@ -67,7 +80,26 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     }
   };
 
-  setHandler(rotateSignal, (reason) => void (rotateReason = reason || 'signal'));
+  // A reset is in force until the session committed a trade of the symbol after it.
+  const learnCursor = (c: Record<string, number> | undefined) => {
+    cursor = mergeCursors(cursor, c);
+    for (const [s, r] of Object.entries(resets)) if (cursor[s] !== undefined && cursor[s] > (r.to ?? -1)) delete resets[s];
+  };
+  const applyResets = () => {
+    for (const { symbol, to } of pendingResets.splice(0)) {
+      resets[symbol] = { to: to ?? null, from: resets[symbol]?.from ?? cursor[symbol] ?? null };
+      if (to === undefined || to === null) delete cursor[symbol];
+      else cursor[symbol] = to;
+      delete regressions[symbol];
+      log.info('cursor reset', { symbol, to, from: resets[symbol].from });
+    }
+  };
+
+  setHandler(rotateSignal, (reason) => {
+    // A paused session has no connection to rotate; resuming starts a fresh one anyway.
+    if (paused) return;
+    rotateReason = reason || 'signal';
+  });
   setHandler(pauseSignal, () => {
     pauseRequested = true;
     paused = true;
@@ -77,20 +109,31 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     pauseRequested = false;
   });
   setHandler(stopSignal, () => void (stopRequested = true));
+  setHandler(resetCursorSignal, (request) => {
+    if (!input.symbols.includes(request?.symbol)) {
+      log.warn('reset-cursor for a symbol this session does not stream', { symbol: request?.symbol });
+      return;
+    }
+    pendingResets.push(request);
+    if (!paused) rotateReason ??= `reset-cursor ${request.symbol}`;
+  });
   setHandler(progressSignal, (p, fromRotation) => {
     // A report the previous run sent just before it ended can land in this run: not ours.
     if (fromRotation !== undefined && fromRotation !== rotation) return;
     progress = p;
-    cursor = mergeCursors(cursor, p.cursor);
+    learnCursor(p.cursor);
     cursorMayLag = true;
   });
   setHandler(statusQuery, () => status());
   const startedAt = input.startedAt ?? new Date(workflowInfo().startTime).toISOString();
   const status = (): SessionStatus => {
     const perSymbol: SessionStatus['perSymbol'] = {};
+    const held = { ...regressions, ...(progress?.regressions ?? {}) };
     for (const s of input.symbols) {
       const p = progress?.symbols[s];
       perSymbol[s] = {
+        state: held[s] && !pendingResets.some((r) => r.symbol === s) ? 'id_regression' : 'ok',
+        ...(held[s] ? { regression: held[s] } : {}),
         total: (totals[s] ?? 0) + (p?.count ?? 0),
         thisRun: p?.count ?? 0,
         lastId: cursor[s],
@@ -109,14 +152,45 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       pipelineState: progress?.state,
       bufferDepth: progress?.bufferDepth ?? 0,
       reconnects: progress?.reconnects ?? 0,
-      lastError: progress?.lastError,
+      lastError: progress?.lastError ?? lastRunLost,
       cursor,
     };
   };
+
+  /** What a run hands over; with no result, the trades its last report counted and a cursor that may lag. */
+  const settle = (result: StreamTradesResult | undefined, failure: unknown) => {
+    if (result) {
+      learnCursor(result.cursor);
+      cursorMayLag = result.cursorMayLag;
+      for (const [s, n] of Object.entries(result.counts)) totals[s] = (totals[s] ?? 0) + n;
+      regressions = { ...(result.regressions ?? {}) };
+      lastRunLost = undefined;
+    } else {
+      cursorMayLag = true;
+      for (const [s, p] of Object.entries(progress?.symbols ?? {})) totals[s] = (totals[s] ?? 0) + p.count;
+      regressions = { ...(progress?.regressions ?? {}) };
+      lastRunLost = `run ${rotation} ended without a result: ${(failure as Error)?.message ?? 'worker lost'}`;
+      log.warn('run ended without a result; the next resumes from the topic tail', { error: lastRunLost });
+    }
+    progress = undefined;
+  };
+  const run = (extra: Partial<StreamTradesInput> = {}) =>
+    streamTrades({
+      symbols: input.symbols,
+      cursor,
+      cursorMayLag,
+      rotation,
+      maxLifetimeMs: input.maxLifetimeMs,
+      ...(Object.keys(resets).length ? { resets } : {}),
+      ...extra,
+    });
+
   for (;;) {
     if (paused && !stopRequested) {
       setState('paused');
-      await condition(() => !paused || stopRequested);
+      await condition(() => !paused || stopRequested || pendingResets.length > 0);
+      applyResets();
+      continue;
     }
     if (stopRequested) {
       setState('stopped');
@@ -124,20 +198,18 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       return status();
     }
 
+    applyResets();
     setState('streaming');
     let result: StreamTradesResult | undefined;
     let failure: unknown;
+    let cancelled = false;
     let finished = false;
     const scope = new CancellationScope();
     scope
-      .run(() =>
-        streamTrades({ symbols: input.symbols, cursor, cursorMayLag, rotation, maxLifetimeMs: input.maxLifetimeMs }),
-      )
+      .run(() => run())
       .then(
         (r) => void (result = r),
-        (err) => {
-          if (!isCancellation(err)) failure = err;
-        },
+        (err) => void (failure = err),
       )
       .finally(() => void (finished = true));
 
@@ -146,16 +218,24 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     );
     if (!finished) {
       setState(stopRequested ? 'stopping' : pauseRequested ? 'pausing' : 'rotating');
+      cancelled = true;
       scope.cancel();
       await condition(() => finished);
     }
-    if (failure) throw failure;
-    if (result) {
-      cursor = mergeCursors(cursor, result.cursor);
-      cursorMayLag = result.cursorMayLag;
-      for (const [s, n] of Object.entries(result.counts)) totals[s] = (totals[s] ?? 0) + n;
-      progress = undefined;
+    settle(result, failure);
+    if (stopRequested && !result) {
+      // `stop` promises a drain: the lost run could not give one, so catch up from REST now.
+      let caughtUp: StreamTradesResult | undefined;
+      let err: unknown;
+      await run({ catchUpOnly: true }).then(
+        (r) => void (caughtUp = r),
+        (e) => void (err = e),
+      );
+      settle(caughtUp, err);
     }
+    // Activities retry without limit, so a failure nobody cancelled is a bug, not a worker:
+    // wait a little before the next run rather than spin.
+    if (failure && !cancelled && !isCancellation(failure)) await sleep('10 seconds');
     if (stopRequested) continue;
     if (pauseRequested) {
       pauseRequested = false;
@@ -163,7 +243,8 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     }
     setState('rotating');
     await condition(allHandlersFinished);
-    const reason = rotateReason ?? (workflowInfo().continueAsNewSuggested ? 'history' : (result?.endedBy ?? 'lifetime'));
+    applyResets();
+    const reason = rotateReason ?? (workflowInfo().continueAsNewSuggested ? 'history' : failure ? 'run lost' : (result?.endedBy ?? 'lifetime'));
     return continueAsNew<typeof streamSession>({
       ...input,
       cursor,
@@ -173,6 +254,8 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       startedAt,
       paused: false,
       lastRotationReason: reason,
+      resets,
+      lastRunLost,
     });
   }
 }

@@ -88,11 +88,24 @@ export function decodeTradeV2(value: Buffer, type: avro.Type): Record<string, un
 /** What the topic-tail reader and the audit need of a record: its symbol and trade id. */
 export type TradeKey = { symbol: string; id: number };
 
-/** Decodes records to their TradeKey; anything that is not a TradeV2 record gives undefined. */
-export function tradeKeyDecoder(type: avro.Type = parseTradeV2Schema()): (value: Buffer) => TradeKey | undefined {
+export interface TradeKeyFilter {
+  /** Only records that start with this wire header: this serializer's schema fingerprint or registry id. */
+  header?: Buffer;
+  /** Only records of this exchange. */
+  exchange?: string;
+}
+
+/**
+ * Decodes records to their TradeKey; anything that is not a TradeV2 record, or not one the
+ * filter accepts, gives undefined. The topic-tail reader filters, so a stray record of another
+ * schema or exchange can never move a session's cursor; the audit reads everything.
+ */
+export function tradeKeyDecoder(type: avro.Type = parseTradeV2Schema(), filter: TradeKeyFilter = {}): (value: Buffer) => TradeKey | undefined {
   return (value) => {
+    if (filter.header && !value.subarray(0, filter.header.length).equals(filter.header)) return undefined;
     try {
       const r = decodeTradeV2(value, type);
+      if (filter.exchange !== undefined && r.exchange !== filter.exchange) return undefined;
       return typeof r.source_sequence === 'number' ? { symbol: r.symbol as string, id: r.source_sequence } : undefined;
     } catch {
       return undefined;

@@ -14,6 +14,18 @@ export interface GapTrackerDeps {
   emit(trade: BinanceTrade, source: TradeSource): void;
   /** A hole REST cannot fill: reported with its exact range, then streaming goes on. */
   onUnrecoverable?(symbol: string, fromId: number, toId: number, reason: string): void;
+  /**
+   * Resolves when the writer has room for another page: a backfill (hole, catch-up, drain)
+   * never fetches faster than Kafka takes, so memory stays bounded however large the hole.
+   */
+  waitForRoom?(signal: AbortSignal): Promise<void>;
+  /**
+   * A live id more than this far below the symbol's last id is no late duplicate but another
+   * id space (a demo's, a reset exchange's): the symbol is held and reported, never written.
+   */
+  regressionThreshold?: number;
+  /** A symbol went into id regression (once per episode). */
+  onRegression?(symbol: string, lastId: number, seenId: number): void;
   /** Holes larger than this are filled only for their newest part; the rest is reported. */
   maxBackfillTrades: number;
   /** After a connect, a symbol with no live trade in this long is caught up from REST anyway. */
@@ -29,6 +41,17 @@ interface SymbolTrack {
   /** Live trades that arrived while a hole was being filled, in arrival order. */
   pending: BinanceTrade[];
   awaitingLive: boolean;
+  /** Set while live ids are far below `last`: those trades are held back (counted, not written). */
+  regression?: { seenId: number; since: number; held: number };
+  /** A live id in sequence was seen since the last regression (or in this run). */
+  inSequence?: boolean;
+}
+
+export interface RegressionState {
+  lastId: number;
+  seenId: number;
+  since: number;
+  held: number;
 }
 
 /**
@@ -64,6 +87,13 @@ export class GapTracker {
 
   get backfilling(): boolean {
     return [...this.tracks.values()].some((t) => t.backfilling);
+  }
+
+  /** Symbols whose live ids fell far below their last id, with what was seen. */
+  regressions(): Record<string, RegressionState> {
+    const out: Record<string, RegressionState> = {};
+    for (const t of this.tracks.values()) if (t.regression && t.last !== undefined) out[t.symbol] = { lastId: t.last, ...t.regression };
+    return out;
   }
 
   /**
@@ -124,6 +154,19 @@ export class GapTracker {
 
   private process(t: SymbolTrack, trade: BinanceTrade): void {
     const id = trade.tradeId;
+    if (t.last !== undefined && id <= t.last - (this.deps.regressionThreshold ?? Infinity)) {
+      this.regressed(t, id);
+      return;
+    }
+    if (t.regression) {
+      log.info({ event: 'gap.id-regression-ended', symbol: t.symbol, lastId: t.last, id, held: t.regression.held });
+      t.regression = undefined;
+    }
+    if (!t.inSequence) {
+      // The gauge outlives a run (the next may meet the same regression): cleared by proof only.
+      t.inSequence = true;
+      metrics.idRegression.set({ symbol: t.symbol }, 0);
+    }
     if (t.last === undefined || id === t.last + 1) {
       t.last = id;
       this.deps.emit(trade, 'stream');
@@ -133,6 +176,19 @@ export class GapTracker {
       this.hold(t, trade);
       this.startBackfill(t, t.last + 1, id - 1);
     }
+  }
+
+  private regressed(t: SymbolTrack, id: number): void {
+    metrics.idRegressionTrades.inc({ symbol: t.symbol });
+    if (t.regression) {
+      t.regression.held++;
+      return;
+    }
+    t.regression = { seenId: id, since: Date.now(), held: 1 };
+    t.inSequence = false;
+    metrics.idRegression.set({ symbol: t.symbol }, 1);
+    log.error({ event: 'gap.id-regression', symbol: t.symbol, lastId: t.last, id, below: t.last! - id });
+    this.deps.onRegression?.(t.symbol, t.last!, id);
   }
 
   private startBackfill(t: SymbolTrack, fromId: number, toId: number | undefined): void {
@@ -157,9 +213,6 @@ export class GapTracker {
   }
 
   private unrecoverable(t: SymbolTrack, fromId: number, toId: number, reason: string): void {
-    metrics.unrecoverableGaps.inc({ symbol: t.symbol });
-    metrics.unrecoverableTrades.inc({ symbol: t.symbol }, toId - fromId + 1);
-    log.error({ event: 'gap.unrecoverable', symbol: t.symbol, fromId, toId, trades: toId - fromId + 1, reason });
     this.deps.onUnrecoverable?.(t.symbol, fromId, toId, reason);
     t.last = Math.max(t.last ?? toId, toId);
   }
@@ -181,6 +234,10 @@ export class GapTracker {
     let filled = 0;
     let emptyTries = 0;
     while (toId === undefined || next <= toId) {
+      if (this.deps.waitForRoom) {
+        await this.deps.waitForRoom(signal);
+        signal.throwIfAborted();
+      }
       const rows = (await this.deps.fetchTrades(t.symbol, next, pageSize, signal)).filter((r) => r.tradeId >= next);
       if (rows.length === 0) {
         if (toId === undefined) break;

@@ -8,9 +8,17 @@ export interface PartitionRange {
   last: number;
 }
 
+export interface RangesRead {
+  /** Per partition, the highest high watermark a fetch reported while reading. */
+  highWatermarks: Map<number, number>;
+}
+
 /**
- * Reads exact offset ranges of a topic and returns when every range is read. kafkajs has no
- * manual assignment, so a throwaway consumer group subscribes and seeks each partition.
+ * Reads exact offset ranges of a topic, committed records only, and returns when every range
+ * is read. kafkajs has no manual assignment, so a throwaway consumer group subscribes and
+ * seeks each partition. A transactional topic ends every batch with a commit marker, which
+ * takes an offset but is never handed out as a record: a range counts as read once the
+ * consumer's position (markers included) passes its last offset.
  */
 export async function readPartitionRanges(
   kafka: Kafka,
@@ -18,16 +26,28 @@ export async function readPartitionRanges(
   ranges: PartitionRange[],
   onRecord: (partition: number, offset: number, value: Buffer | null) => void,
   o: { timeoutMs: number; onBatch?(): void; purpose: string },
-): Promise<void> {
+): Promise<RangesRead> {
+  const highWatermarks = new Map<number, number>();
   const todo = ranges.filter((r) => r.last >= r.from);
-  if (todo.length === 0) return;
-  const consumer = kafka.consumer({ groupId: `k2-${o.purpose}-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
+  if (todo.length === 0) return { highWatermarks };
+  const consumer = kafka.consumer({ groupId: `k2-${o.purpose}-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100, readUncommitted: false });
   const reached = new Set<number>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${o.purpose}: reading ${topic} took over ${o.timeoutMs} ms`)), o.timeoutMs);
+      // Fired for every fetched batch, also one holding only markers or aborted records.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const range = todo.find((r) => r.partition === payload.partition);
+        if (!range) return;
+        highWatermarks.set(range.partition, Math.max(highWatermarks.get(range.partition) ?? -1, Number(payload.highWatermark)));
+        if (Number(payload.lastOffset) >= range.last) reached.add(range.partition);
+        if (reached.size === todo.length) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
       consumer
         .run({
           autoCommit: false,
@@ -38,13 +58,8 @@ export async function readPartitionRanges(
               const offset = Number(m.offset);
               if (offset < range.from || offset > range.last) continue;
               onRecord(range.partition, offset, m.value);
-              if (offset >= range.last) reached.add(range.partition);
             }
             o.onBatch?.();
-            if (reached.size === todo.length) {
-              clearTimeout(timer);
-              resolve();
-            }
           },
         })
         .then(() => {
@@ -60,4 +75,5 @@ export async function readPartitionRanges(
   } finally {
     await consumer.disconnect();
   }
+  return { highWatermarks };
 }

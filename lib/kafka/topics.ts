@@ -1,4 +1,5 @@
 import { Admin } from 'kafkajs';
+import { Config } from '../config';
 
 export interface TopicSpec {
   topic: string;
@@ -25,4 +26,18 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
       configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
     })),
   });
+}
+
+/**
+ * The trade topic and its DLQ as the config asks. With more than one replica, acks=all must
+ * mean at least two copies, or a leader that dies right after acknowledging loses the batch.
+ */
+export function tradeTopicSpecs(config: Config): TopicSpec[] {
+  const rf = config.kafka_replication_factor;
+  const minIsr = config.kafka_min_insync_replicas ?? (rf > 1 ? Math.min(2, rf) : undefined);
+  const configs: Record<string, string> = minIsr !== undefined ? { 'min.insync.replicas': String(minIsr) } : {};
+  return [
+    { topic: config.kafka_topic, partitions: config.kafka_partitions, replicationFactor: rf, configs },
+    { topic: config.kafka_dlq_topic, partitions: 1, replicationFactor: rf, configs },
+  ];
 }

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { CompressionTypes, Producer } from 'kafkajs';
 import { Backoff } from '../binance/backoff';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
+import { FencedWriter, isFencedError } from './fenced-writer';
 
 const log = createLogger('kafka-sink');
 
@@ -18,35 +18,41 @@ export interface SinkRecord {
 }
 
 export interface SinkOptions {
-  createProducer(): Producer;
+  /** A new writer of the session (same transactional id): opening it fences the one before. */
+  createWriter(): FencedWriter;
+  /** The writer the run opened (fenced) before it read the topic's tail. */
+  writer?: FencedWriter;
   batchMax?: number;
-  compression?: CompressionTypes;
   onAcked(records: SinkRecord[]): void;
   /**
-   * After a failed send, the batch may have been written in part or in full (the ack was
-   * lost). Before resending, the highest trade id per symbol already in the topic is asked
-   * for, and those records are dropped: a retry never writes a trade twice.
+   * After a failed transaction, its commit may or may not have got through (the answer was
+   * lost). A new writer is opened first, which settles it, then the last trade id per symbol
+   * in the topic is asked for, and those records are dropped: a retry never writes a trade twice.
    */
   writtenUpTo?(symbols: string[]): Promise<Map<string, number>>;
 }
 
 export interface SinkEvents {
   kafka: [state: 'up' | 'down', detail: string];
+  /** A newer writer of the session took over: the sink has stopped and will write nothing more. */
+  fenced: [err: Error];
 }
 
 /**
  * The buffer between the socket and Kafka, and the one loop that writes it: batches in order,
- * one in flight, acks=all through an idempotent producer. A failed batch is retried until
- * Kafka takes it; nothing is ever dropped. The caller bounds it: when Kafka is away the
+ * one in flight, each batch one Kafka transaction (acks=all); the caller's cursor advances on
+ * commit. A failed batch is retried until Kafka takes it; nothing is ever dropped. A fenced
+ * writer (a newer attempt of the session took over) stops the sink for good. The caller bounds it: when Kafka is away the
  * buffer fills and the caller pauses the socket, resuming as acknowledgements come back.
  */
 export class TradeSink extends EventEmitter<SinkEvents> {
   private queue: SinkRecord[] = [];
   private head = 0;
   private inFlight = 0;
-  private producer: Producer | undefined;
+  private writer: FencedWriter | undefined;
   private wake: (() => void) | undefined;
   private stopped = false;
+  private killed = false;
   private loop: Promise<void> | undefined;
   kafkaUp = true;
   lastError: string | undefined;
@@ -55,6 +61,7 @@ export class TradeSink extends EventEmitter<SinkEvents> {
 
   constructor(private readonly o: SinkOptions) {
     super();
+    this.writer = o.writer;
   }
 
   get size(): number {
@@ -86,8 +93,20 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    await this.producer?.disconnect().catch(() => undefined);
-    this.producer = undefined;
+    await this.writer?.close();
+    this.writer = undefined;
+  }
+
+  /**
+   * Stops at once, for a run that is no longer the session's writer: no new transaction, no
+   * retry, and above all no new writer (opening one would fence the attempt that replaced us).
+   * A batch already on the wire either commits before the fence or is aborted by it.
+   */
+  kill(): void {
+    this.killed = true;
+    this.stopped = true;
+    this.wake?.();
+    void this.writer?.close();
   }
 
   private take(max: number): SinkRecord[] {
@@ -100,12 +119,20 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     return batch;
   }
 
-  private async connected(): Promise<Producer> {
-    if (!this.producer) {
-      this.producer = this.o.createProducer();
-      await this.producer.connect();
+  private async opened(): Promise<FencedWriter> {
+    if (!this.writer) {
+      if (this.killed) throw new Error('sink killed: no new writer');
+      const writer = this.o.createWriter();
+      this.writer = writer;
+      try {
+        await writer.open();
+      } catch (err) {
+        this.writer = undefined;
+        await writer.close();
+        throw err;
+      }
     }
-    return this.producer;
+    return this.writer;
   }
 
   private async run(): Promise<void> {
@@ -123,32 +150,30 @@ export class TradeSink extends EventEmitter<SinkEvents> {
       let batch = taken;
       this.inFlight = batch.length;
       const backoff = new Backoff(200, 10_000);
-      // After a failed send the batch may be in Kafka in part or in full (a lost ack): it is
-      // resent only after the topic's tail says which records are already there.
+      // After a failed transaction its commit may have got through (a lost answer): the batch
+      // is resent only after a new writer settled it and the topic's tail says what is there.
       let uncertain = false;
       while (batch.length > 0) {
+        if (this.killed) {
+          this.inFlight = 0;
+          return;
+        }
         try {
+          const writer = await this.opened();
           if (uncertain) {
             batch = await this.withoutWritten(batch);
             uncertain = false;
             this.inFlight = batch.length;
             if (batch.length === 0) break;
           }
-          const producer = await this.connected();
           const byTopic = new Map<string, SinkRecord[]>();
           for (const r of batch) {
             let list = byTopic.get(r.topic);
             if (!list) byTopic.set(r.topic, (list = []));
             list.push(r);
           }
-          await producer.sendBatch({
-            acks: -1,
-            compression: this.o.compression ?? CompressionTypes.GZIP,
-            topicMessages: [...byTopic].map(([topic, records]) => ({
-              topic,
-              messages: records.map((r) => ({ key: r.key, value: r.value })),
-            })),
-          });
+          await writer.write([...byTopic].map(([topic, records]) => ({ topic, messages: records.map((r) => ({ key: r.key, value: r.value })) })));
+          metrics.transactions.inc({ outcome: 'committed' });
           if (!this.kafkaUp) {
             this.kafkaUp = true;
             log.info({ event: 'kafka.recovered' });
@@ -157,24 +182,34 @@ export class TradeSink extends EventEmitter<SinkEvents> {
           break;
         } catch (err) {
           uncertain = true;
-          metrics.kafkaErrors.inc();
           this.lastError = (err as Error).message;
+          if (isFencedError(err)) {
+            metrics.transactions.inc({ outcome: 'fenced' });
+            log.warn({ event: 'kafka.fenced', err: this.lastError, records: batch.length });
+            this.inFlight = 0;
+            this.mayHaveWrittenUnacknowledged = true;
+            this.kill();
+            this.emit('fenced', err as Error);
+            return;
+          }
+          metrics.transactions.inc({ outcome: 'failed' });
+          metrics.kafkaErrors.inc();
           if (this.kafkaUp) {
             this.kafkaUp = false;
             this.emit('kafka', 'down', this.lastError);
           }
           if (this.stopped) {
             // Stopping while Kafka is away: the batch stays unacknowledged, and whoever resumes
-            // must read the topic's tail, since some of it may be written.
+            // must read the topic's tail, since its transaction may have committed.
             this.inFlight = 0;
             this.mayHaveWrittenUnacknowledged = true;
             return;
           }
           const delay = backoff.next();
           log.warn({ event: 'kafka.produce-failed', err: this.lastError, records: batch.length, retryInMs: delay });
-          // A producer that failed may hold stale sequence state; start the next try afresh.
-          await this.producer?.disconnect().catch(() => undefined);
-          this.producer = undefined;
+          // The next try opens a new writer: that settles this transaction (commit or abort).
+          await this.writer?.close();
+          this.writer = undefined;
           await new Promise((r) => setTimeout(r, delay));
         }
       }

@@ -13,3 +13,11 @@ export function mergeCursors(...cursors: (Cursor | Map<string, number> | undefin
   }
   return out;
 }
+
+/**
+ * Symbols an operator reset (`k2 stream reset-cursor`): the cursor restarts at `to` (or, when
+ * null, at the next live trade), and records of the old id space still in the topic, ids at or
+ * above `from - id_regression_threshold`, no longer tell where the topic stands. A reset is
+ * dropped once the session has committed a trade of the symbol after it.
+ */
+export type CursorResets = Record<string, { to: number | null; from: number | null }>;

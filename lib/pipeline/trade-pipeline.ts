@@ -1,10 +1,10 @@
-import { CompressionTypes, Kafka, Partitioners } from 'kafkajs';
 import { toTradeV2 } from '../avro/convert-trade';
 import { Serializer } from '../avro/serializer';
 import { BinanceRestClient } from '../binance/rest-client';
 import { BinanceStreamSocket, StreamSocketOptions } from '../binance/stream-socket';
 import { BinanceTrade, parseFrame } from '../binance/trade-frame';
-import { GapTracker } from '../gaps/gap-tracker';
+import { GapTracker, RegressionState } from '../gaps/gap-tracker';
+import { FencedWriter } from '../kafka/fenced-writer';
 import { SinkRecord, TradeSink } from '../kafka/trade-sink';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
@@ -15,7 +15,12 @@ const log = createLogger('pipeline');
 export interface PipelineOptions {
   symbols: string[];
   cursor: Cursor;
-  kafka: Kafka;
+  /** Trades acknowledged per symbol by earlier attempts of this run (from their heartbeats). */
+  counts?: Record<string, number>;
+  /** The session's writer, opened (every older writer fenced) before the topic's tail was read. */
+  writer: FencedWriter;
+  /** Another writer of the session, for the sink to settle an uncertain transaction with. */
+  createWriter(): FencedWriter;
   topic: string;
   dlqTopic: string;
   serializer: Serializer;
@@ -23,7 +28,8 @@ export interface PipelineOptions {
   rest: BinanceRestClient;
   bufferMaxRecords: number;
   maxBackfillTrades: number;
-  compression?: CompressionTypes;
+  /** A live id this far below a symbol's cursor is an id regression (see GapTrackerDeps). */
+  regressionThreshold?: number;
   /** How long reading may stay paused for backpressure before the connection is let go. */
   pauseDisconnectMs?: number;
   catchUpDelayMs?: number;
@@ -32,6 +38,15 @@ export interface PipelineOptions {
 }
 
 export type PipelineState = 'starting' | 'connecting' | 'streaming' | 'paused' | 'kafka_unavailable' | 'draining' | 'stopped';
+
+/** Why a run stopped at once, without draining: it is no longer the session's writer. */
+export type AbortReason = 'fenced' | 'attempt_timed_out' | 'attempt_not_found' | 'attempt_reset';
+
+export interface RunOptions {
+  drainTimeoutMs?: number;
+  /** No socket: only catch every symbol up from REST to now and flush (a stop after a lost worker). */
+  catchUpOnly?: boolean;
+}
 
 export interface SymbolProgress {
   /** Trades acknowledged by Kafka in this run. */
@@ -52,6 +67,10 @@ export interface PipelineProgress {
   lastError: string | undefined;
   /** The run ended with records Kafka may hold but did not acknowledge: resume from the topic's tail. */
   cursorMayLag: boolean;
+  /** Symbols held because their live ids fell far below their cursor. */
+  regressions: Record<string, RegressionState>;
+  /** Set when the run stopped at once without draining. */
+  abortedBy?: AbortReason;
 }
 
 const nowUs = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -75,30 +94,29 @@ export class TradePipeline {
   private pausedAt: number | undefined;
   private everConnected = false;
   private backpressureTimer?: NodeJS.Timeout;
+  private abortedBy: AbortReason | undefined;
+  private wakeRun: (() => void) | undefined;
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly o: PipelineOptions) {
     this.cursor = { ...o.cursor };
-    for (const s of o.symbols) this.progressBySymbol.set(s, { count: 0, lastId: o.cursor[s], lastTradeTimeUs: undefined });
+    for (const s of o.symbols) this.progressBySymbol.set(s, { count: o.counts?.[s] ?? 0, lastId: o.cursor[s], lastTradeTimeUs: undefined });
     this.sink = new TradeSink({
-      createProducer: () =>
-        o.kafka.producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-          createPartitioner: Partitioners.DefaultPartitioner,
-          retry: { retries: 3 },
-        }),
-      compression: o.compression,
+      writer: o.writer,
+      createWriter: o.createWriter,
       onAcked: (records) => this.acked(records),
       writtenUpTo: o.writtenUpTo,
     });
+    this.sink.on('fenced', () => this.abort('fenced'));
     this.tracker = new GapTracker(o.symbols, o.cursor, {
       fetchTrades: (symbol, fromId, limit, signal) => o.rest.historicalTrades(symbol, fromId, limit, signal),
       emit: (trade, source) => this.emit(trade, source === 'stream' ? Date.now() : undefined),
-      onUnrecoverable: (symbol, fromId, toId, reason) => {
-        this.lastError = `unrecoverable gap ${symbol} ${fromId}..${toId} (${reason})`;
-        // Kept next to the bad frames, so a consumer can audit every id the topic lacks.
-        this.toDlq(symbol, { reason: 'unrecoverable_gap', detail: reason, symbol, from_id: fromId, to_id: toId, at: new Date().toISOString() });
+      onUnrecoverable: (symbol, fromId, toId, reason) => this.unrecoverable(symbol, fromId, toId, reason),
+      waitForRoom: (signal) => this.roomInSink(signal),
+      regressionThreshold: o.regressionThreshold,
+      onRegression: (symbol, lastId, seenId) => {
+        this.lastError = `id regression ${symbol}: live id ${seenId} is ${lastId - seenId} below the cursor ${lastId}; symbol held until k2 stream reset-cursor`;
+        this.toDlq(symbol, { reason: 'id_regression', symbol, cursor: lastId, seen_id: seenId, at: new Date().toISOString() });
       },
       maxBackfillTrades: o.maxBackfillTrades,
       catchUpDelayMs: o.catchUpDelayMs ?? 3_000,
@@ -135,28 +153,61 @@ export class TradePipeline {
       gapsFilled: this.gapsFilled,
       lastError: this.lastError ?? this.socket.lastError,
       cursorMayLag: this.sink.mayHaveWrittenUnacknowledged,
+      regressions: this.tracker.regressions(),
+      ...(this.abortedBy ? { abortedBy: this.abortedBy } : {}),
     };
   }
 
-  async run(signal: AbortSignal, drainTimeoutMs = 30_000): Promise<PipelineProgress> {
+  /**
+   * Ends the run at once, without draining: it is no longer the session's writer (fenced, or
+   * its attempt is gone), so anything it would flush or catch up is the successor's to write.
+   */
+  abort(reason: AbortReason): void {
+    if (this.abortedBy) return;
+    this.abortedBy = reason;
+    metrics.runsAborted.inc({ reason });
+    log.warn({ event: 'pipeline.aborted', reason });
+    this.sink.kill();
+    void this.tracker.stop();
+    this.wakeRun?.();
+  }
+
+  async run(signal: AbortSignal, o: RunOptions = {}): Promise<PipelineProgress> {
+    const drainTimeoutMs = o.drainTimeoutMs ?? 30_000;
     this.sink.start();
-    this.state = 'connecting';
-    this.socket.start();
-    this.backpressureTimer = setInterval(() => this.checkBackpressure(), 1_000);
-    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    if (!o.catchUpOnly) {
+      this.state = 'connecting';
+      this.socket.start();
+      this.backpressureTimer = setInterval(() => this.checkBackpressure(), 1_000);
+      if (!signal.aborted && !this.abortedBy) {
+        await new Promise<void>((resolve) => {
+          this.wakeRun = resolve;
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+    }
     this.state = 'draining';
     clearInterval(this.backpressureTimer);
     await this.socket.stop();
+    if (this.abortedBy) return this.stopped();
     // A run that never reached Binance has nothing to catch up, and REST is likely just as far.
-    if (!(await this.tracker.drain(Math.min(10_000, drainTimeoutMs / 2), this.everConnected))) {
+    const catchUp = this.everConnected || !!o.catchUpOnly;
+    if (!(await this.tracker.drain(o.catchUpOnly ? drainTimeoutMs : Math.min(10_000, drainTimeoutMs / 2), catchUp))) {
       log.warn({ event: 'pipeline.backfill-unfinished', pending: this.tracker.pendingCount });
     }
     await this.tracker.stop();
-    const flushed = await this.sink.flush(drainTimeoutMs);
+    const flushed = this.abortedBy ? false : await this.sink.flush(drainTimeoutMs);
     if (!flushed) log.warn({ event: 'pipeline.drain-incomplete', unacknowledged: this.sink.size });
     await this.sink.stop();
+    return this.stopped();
+  }
+
+  private async stopped(): Promise<PipelineProgress> {
+    await this.tracker.stop();
+    this.sink.kill();
     this.o.rest.close();
     this.state = 'stopped';
+    for (const wake of this.roomWaiters.splice(0)) wake();
     return this.progress();
   }
 
@@ -193,7 +244,8 @@ export class TradePipeline {
     try {
       value = this.o.serializer.encode(toTradeV2(trade, nowUs()));
     } catch (err) {
-      this.deadLetter(JSON.stringify(trade), 'unencodable', (err as Error).message, Date.now());
+      // The tracker has moved past this id: it is a hole in the topic, reported as one.
+      this.unrecoverable(trade.symbol, trade.tradeId, trade.tradeId, `unencodable: ${(err as Error).message}`, trade);
       return;
     }
     if (receivedAtMs === undefined) this.gapsFilled++;
@@ -220,6 +272,24 @@ export class TradePipeline {
       bytes: raw.length,
       received_at: new Date(receivedAt).toISOString(),
       source: 'binance-ws',
+    });
+  }
+
+  /** Ids the topic will never hold (REST cannot serve them, or they cannot be encoded): counted, logged, kept in the DLQ. */
+  private unrecoverable(symbol: string, fromId: number, toId: number, reason: string, trade?: BinanceTrade): void {
+    metrics.unrecoverableGaps.inc({ symbol });
+    metrics.unrecoverableTrades.inc({ symbol }, toId - fromId + 1);
+    log.error({ event: 'gap.unrecoverable', symbol, fromId, toId, trades: toId - fromId + 1, reason });
+    this.lastError = `unrecoverable gap ${symbol} ${fromId}..${toId} (${reason})`;
+    // Kept next to the bad frames, so a consumer can audit every id the topic lacks.
+    this.toDlq(symbol, {
+      reason: 'unrecoverable_gap',
+      detail: reason,
+      symbol,
+      from_id: fromId,
+      to_id: toId,
+      at: new Date().toISOString(),
+      ...(trade ? { raw: JSON.stringify(trade) } : {}),
     });
   }
 
@@ -252,6 +322,20 @@ export class TradePipeline {
       if (p.lastTradeTimeUs) metrics.lastTradeTime.set({ symbol }, p.lastTradeTimeUs / 1e6);
     }
     this.maybeResume();
+    if (this.roomWaiters.length && this.sink.size < this.o.bufferMaxRecords / 2) for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  /** Backfill pages wait here while the sink holds half its bound: REST never outruns Kafka. */
+  private roomInSink(signal: AbortSignal): Promise<void> {
+    if (this.sink.size < this.o.bufferMaxRecords / 2 || this.state === 'stopped') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.roomWaiters.push(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
   }
 
   /**

@@ -119,3 +119,38 @@ describe('gap tracker drain', () => {
     await tracker.stop();
   });
 });
+
+describe('gap tracker bounds and id regressions', () => {
+  test('a backfill fetches a page only when the writer has room', async () => {
+    let room = false;
+    let wake = () => {};
+    const { tracker, emitted, calls } = setup({ oldest: 1, newest: 100 }, {
+      waitForRoom: () => (room ? Promise.resolve() : new Promise<void>((r) => (wake = r))),
+    }, { BTCUSDT: 10 });
+    tracker.accept(trade('BTCUSDT', 40)); // hole 11..39
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([]);
+    expect(emitted).toEqual([]);
+    room = true;
+    wake();
+    expect(await tracker.drain(2_000, false)).toBe(true);
+    expect(emitted.map((e) => e.id)).toEqual(Array.from({ length: 30 }, (_, i) => 11 + i));
+  });
+
+  test('an id far below the cursor holds the symbol: reported once, nothing emitted, until ids are back in sequence', () => {
+    const regressions: [string, number, number][] = [];
+    const { tracker, emitted } = setup({ oldest: 1, newest: 1_000_000 }, {
+      regressionThreshold: 1_000,
+      onRegression: (s, last, seen) => regressions.push([s, last, seen]),
+    }, { BTCUSDT: 500_000 });
+    tracker.accept(trade('BTCUSDT', 499_999)); // a late duplicate, within the threshold
+    tracker.accept(trade('BTCUSDT', 5));
+    tracker.accept(trade('BTCUSDT', 6));
+    expect(regressions).toEqual([['BTCUSDT', 500_000, 5]]);
+    expect(tracker.regressions()).toEqual({ BTCUSDT: expect.objectContaining({ lastId: 500_000, seenId: 5, held: 2 }) });
+    expect(emitted).toEqual([]);
+    tracker.accept(trade('BTCUSDT', 500_001));
+    expect(tracker.regressions()).toEqual({});
+    expect(emitted.map((e) => e.id)).toEqual([500_001]);
+  });
+});

@@ -1,0 +1,95 @@
+import { CompressionTypes, Kafka, Partitioners, Producer, TopicMessages } from 'kafkajs';
+
+/**
+ * The one writer of a stream session. Every writer of a session shares its transactional id,
+ * so `open()` of a new one fences every older one: Kafka aborts the older writer's open
+ * transaction, waits for a committing one to finish, and refuses the older writer's next send
+ * or commit. Whatever any older writer committed is therefore in the topic before `open()`
+ * returns, and nothing it does afterwards can land: reading the topic's tail after `open()`
+ * gives the exact point to continue from.
+ */
+export interface FencedWriter {
+  readonly transactionalId: string;
+  open(): Promise<void>;
+  /** One batch as one transaction: all of it visible to read_committed readers, or none. */
+  write(topicMessages: TopicMessages[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A newer writer of the same session took over: this one must stop without writing. */
+export class WriterFencedError extends Error {
+  constructor(readonly transactionalId: string, cause: unknown) {
+    super(`fenced: a newer writer of ${transactionalId} took over (${(cause as Error)?.message ?? cause})`, { cause });
+    this.name = 'WriterFencedError';
+  }
+}
+
+// Kafka answers a fenced producer with PRODUCER_FENCED (90) on new protocol versions and
+// INVALID_PRODUCER_EPOCH (47) on the ones kafkajs speaks; a timed-out transaction is aborted
+// by the coordinator with an epoch bump, which looks the same, and is handled the same way.
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED']);
+const FENCED_CODES = new Set([47, 52, 90]);
+
+/** Whether an error (or anything it wraps: retries, several brokers) says this producer is fenced. */
+export function isFencedError(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  if (err instanceof WriterFencedError) return true;
+  const e = err as { type?: string; code?: number; originalError?: unknown; cause?: unknown; errors?: unknown[] };
+  if ((e.type && FENCED_TYPES.has(e.type)) || (typeof e.code === 'number' && FENCED_CODES.has(e.code))) return true;
+  return [e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])].some((inner) => isFencedError(inner, depth + 1));
+}
+
+/** The transactional id of a session: stable across its runs and attempts, distinct per workflow id. */
+export function sessionTransactionalId(prefix: string, workflowId: string): string {
+  return `${prefix}:${workflowId}`;
+}
+
+export interface FencedWriterOptions {
+  transactionalId: string;
+  compression?: CompressionTypes;
+  /** Kafka aborts a transaction left open this long (a frozen writer): read_committed readers wait at most this. */
+  transactionTimeoutMs?: number;
+}
+
+export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): FencedWriter {
+  let producer: Producer | undefined;
+  const fenced = (err: unknown) => (isFencedError(err) ? new WriterFencedError(o.transactionalId, err) : err);
+  return {
+    transactionalId: o.transactionalId,
+    async open() {
+      producer = kafka.producer({
+        transactionalId: o.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        transactionTimeout: o.transactionTimeoutMs ?? 60_000,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: 3 },
+      });
+      try {
+        await producer.connect();
+        // kafkajs claims the transactional id (InitProducerId, the fencing step) lazily, at the
+        // first transaction: begin an empty one now, so the fence comes before any tail read.
+        await (await producer.transaction()).abort();
+      } catch (err) {
+        throw fenced(err);
+      }
+    },
+    async write(topicMessages) {
+      if (!producer) throw new Error('fenced writer: write before open');
+      try {
+        const tx = await producer.transaction();
+        await tx.sendBatch({ acks: -1, compression: o.compression ?? CompressionTypes.GZIP, topicMessages });
+        await tx.commit();
+      } catch (err) {
+        // No abort here: the transaction's fate is settled by the next writer's open(), which
+        // aborts it unless its commit got through, and a fenced producer could not abort anyway.
+        throw fenced(err);
+      }
+    },
+    async close() {
+      await producer?.disconnect().catch(() => undefined);
+      producer = undefined;
+    },
+  };
+}

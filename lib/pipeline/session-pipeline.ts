@@ -1,0 +1,71 @@
+import { Kafka } from 'kafkajs';
+import { SerializerCache, tradeKeyDecoder } from '../avro/serializer';
+import { BinanceRestClient } from '../binance/rest-client';
+import { Config } from '../config';
+import { FencedWriter } from '../kafka/fenced-writer';
+import { readTopicTail } from '../kafka/topic-tail';
+import { Cursor, CursorResets } from './cursor';
+import { TradePipeline } from './trade-pipeline';
+
+export interface SessionPipelineDeps {
+  config: Config;
+  kafka: Kafka;
+  serializers: SerializerCache;
+  caBundle?: string;
+}
+
+const EXCHANGE = 'BINANCE';
+
+/**
+ * Last trade id per symbol in the session's topic. Only TradeV2 records of this exchange written
+ * with this worker's schema count (a stray record of another producer never moves a cursor),
+ * and for symbols an operator reset, records of the old id space do not.
+ */
+export function sessionTailReader(deps: SessionPipelineDeps, resets: CursorResets = {}) {
+  const { config } = deps;
+  return async (symbols: string[]): Promise<Map<string, number>> => {
+    const serializer = await deps.serializers.get(`${config.kafka_topic}-value`);
+    const decode = tradeKeyDecoder(serializer.type, { header: serializer.header, exchange: EXCHANGE });
+    const tail = await readTopicTail(deps.kafka, config.kafka_topic, symbols, decode);
+    for (const [symbol, r] of Object.entries(resets)) {
+      const id = tail.get(symbol);
+      if (id !== undefined && r.from !== null && id >= r.from - config.id_regression_threshold) tail.delete(symbol);
+    }
+    return tail;
+  };
+}
+
+/** The stream's pipeline as the worker's settings describe it. */
+export async function buildSessionPipeline(
+  deps: SessionPipelineDeps,
+  o: {
+    symbols: string[];
+    cursor: Cursor;
+    counts?: Record<string, number>;
+    writer: FencedWriter;
+    createWriter(): FencedWriter;
+    writtenUpTo(symbols: string[]): Promise<Map<string, number>>;
+  },
+): Promise<TradePipeline> {
+  const { config } = deps;
+  const tls = { verify: config.ssl_verify, ca: deps.caBundle };
+  return new TradePipeline({
+    ...o,
+    topic: config.kafka_topic,
+    dlqTopic: config.kafka_dlq_topic,
+    serializer: await deps.serializers.get(`${config.kafka_topic}-value`),
+    socket: {
+      urls: config.binance_ws_urls,
+      pingIntervalMs: config.ping_interval_seconds * 1000,
+      pingTimeoutMs: config.ping_timeout_seconds * 1000,
+      silenceTimeoutMs: config.health_check_timeout * 1000,
+      maxPayload: config.max_payload_bytes,
+      backoff: { initialMs: config.reconnect_backoff_initial_ms, maxMs: config.reconnect_backoff_max_ms },
+      tls,
+    },
+    rest: new BinanceRestClient({ baseUrls: config.binance_rest_urls, weightBudgetPerMinute: config.rest_weight_budget_per_minute, tls }),
+    bufferMaxRecords: config.buffer_max_records,
+    maxBackfillTrades: config.backfill_max_trades,
+    regressionThreshold: config.id_regression_threshold,
+  });
+}
