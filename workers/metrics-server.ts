@@ -1,11 +1,20 @@
 import { createServer, Server } from 'node:http';
 import { registry } from '../lib/metrics';
 
-export type ReadinessCheck = () => { ready: boolean; reason: string };
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+/** Answers from memory: an orchestrator's probe must not wait on the services it asks about. */
+export type ReadinessCheck = () => Readiness;
 
 /**
  * The worker's HTTP face for Prometheus and orchestrators: /metrics (text format), /healthz
- * (the process answers) and /readyz (connected and producing; 503 with the reason otherwise).
+ * (the process answers) and /readyz (this worker can take work: its Temporal worker runs and
+ * polls, Temporal and Kafka answer; 503 names what is missing). Streaming is not readiness, or
+ * every standby replica of a rolling deploy would stay unready: the body says "ready (standby)"
+ * or "ready (streaming 1 session)", and k2_streams_active counts the sessions.
  */
 export function startMetricsServer(host: string, port: number, readiness: ReadinessCheck): Promise<Server> {
   const server = createServer((req, res) => {

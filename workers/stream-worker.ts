@@ -2,10 +2,10 @@ import { Config, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { MemoryMonitor } from '../lib/memory/memory-monitor';
 import { collectProcessMetrics } from '../lib/metrics';
-import { readiness } from '../lib/pipeline/live-pipelines';
 import { createStreamWorker } from './create-worker';
 import { startMetricsServer } from './metrics-server';
 import { installTemporalRuntime } from './temporal-runtime';
+import { startWorkerReadiness, WorkerReadiness } from './worker-readiness';
 
 const log = createLogger('worker');
 
@@ -22,8 +22,16 @@ export async function runStreamWorker(config: Config = loadConfig()): Promise<vo
   collectProcessMetrics();
   const memory = new MemoryMonitor(config.memory_sample_interval_seconds * 1000, config.memory_window_samples);
   memory.start();
-  const metricsServer = await startMetricsServer(config.metrics_host, config.metrics_port, () => readiness());
+  // /healthz answers while the workflow bundle builds, and /readyz says why it is not ready yet:
+  // the server reads `readiness` before the worker exists.
+  let readiness: WorkerReadiness | undefined = undefined;
+  const metricsServer = await startMetricsServer(
+    config.metrics_host,
+    config.metrics_port,
+    () => readiness?.status() ?? { ready: false, reason: 'temporal worker not running (not created yet)' },
+  );
   const sw = await createStreamWorker({ config });
+  readiness = startWorkerReadiness(sw, config);
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ event: 'worker.signal', signal });
     sw.shutdown();
@@ -42,6 +50,7 @@ export async function runStreamWorker(config: Config = loadConfig()): Promise<vo
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    readiness.stop();
     await sw.close();
     memory.stop();
     metricsServer.close();

@@ -1,23 +1,19 @@
-import type { PipelineProgress } from './trade-pipeline';
+import { metrics } from '../metrics';
 
-// The pipelines running in this process, so the worker's /readyz can say whether it streams.
-const live = new Set<{ progress(): PipelineProgress }>();
+// The pipelines running in this process. Streaming is not readiness (a standby worker can take
+// work as well as a busy one), so the count goes to /metrics and into /readyz's body only.
+const live = new Set<object>();
 
-export function registerPipeline(p: { progress(): PipelineProgress }): () => void {
+export function registerPipeline(p: object): () => void {
   live.add(p);
-  return () => live.delete(p);
+  metrics.streamsActive.set(live.size);
+  return () => {
+    live.delete(p);
+    metrics.streamsActive.set(live.size);
+  };
 }
 
-/** Ready: at least one pipeline is connected and Kafka took a trade in the last `freshMs`. */
-export function readiness(freshMs = 60_000): { ready: boolean; reason: string } {
-  if (live.size === 0) return { ready: false, reason: 'no stream running on this worker' };
-  for (const p of live) {
-    const s = p.progress();
-    if (s.state !== 'streaming') continue;
-    const newest = Math.max(0, ...Object.values(s.symbols).map((x) => (x.lastTradeTimeUs ?? 0) / 1000));
-    if (Date.now() - newest <= freshMs) return { ready: true, reason: 'streaming' };
-  }
-  const states = [...live].map((p) => p.progress());
-  const s = states[0];
-  return { ready: false, reason: `state ${s.state}${s.lastError ? `: ${s.lastError}` : ''}` };
+/** Stream sessions whose activity runs in this process now. */
+export function activeStreams(): number {
+  return live.size;
 }

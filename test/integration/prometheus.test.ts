@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { MemoryMonitor } from '../../lib/memory/memory-monitor';
 import { collectProcessMetrics } from '../../lib/metrics';
 import { projectRoot } from '../../lib/paths';
-import { readiness } from '../../lib/pipeline/live-pipelines';
 import { stopRecorded } from '../../ops/infra/process-control';
 import { installPrometheus, promtoolBinary, rulesWithShortFor, startPrometheus } from '../../ops/infra/prometheus';
 import { startMetricsServer } from '../../workers/metrics-server';
+import { startWorkerReadiness, WorkerReadiness } from '../../workers/worker-readiness';
 import { eventually } from '../helpers/metrics';
 import { StreamEnv, streamEnv } from '../helpers/stream-env';
 
@@ -52,7 +52,9 @@ const freePort = () =>
 describe('a real Prometheus scraping a streaming worker', () => {
   let env: StreamEnv;
   let metricsServer: Server;
+  let readiness: WorkerReadiness;
   let url: string;
+  let workerUrl: string;
 
   beforeAll(async () => {
     env = await streamEnv({
@@ -61,8 +63,10 @@ describe('a real Prometheus scraping a streaming worker', () => {
     });
     collectProcessMetrics();
     new MemoryMonitor(1_000, 120).sample();
-    metricsServer = await startMetricsServer('127.0.0.1', 0, () => readiness());
+    readiness = startWorkerReadiness(env.worker!, env.config, { intervalMs: 1_000, timeoutMs: 3_000 });
+    metricsServer = await startMetricsServer('127.0.0.1', 0, () => readiness.status());
     const workerPort = (metricsServer.address() as AddressInfo).port;
+    workerUrl = `http://127.0.0.1:${workerPort}`;
     const dir = mkdtempSync(join(tmpdir(), 'k2-prom-'));
     writeFileSync(join(dir, 'rules.yml'), rulesWithShortFor(readFileSync(prom('rules', 'critical_alerts.yml'), 'utf8'), '1s'));
     writeFileSync(
@@ -83,6 +87,7 @@ describe('a real Prometheus scraping a streaming worker', () => {
 
   afterAll(async () => {
     await stopRecorded('prometheus-e2e');
+    readiness?.stop();
     metricsServer?.close();
     await env?.teardown();
   });
@@ -108,6 +113,17 @@ describe('a real Prometheus scraping a streaming worker', () => {
     }, 30_000, 'the fixed metric names in Prometheus');
     const rss = await api<{ result: { value: [number, string] }[] }>('/api/v1/query?query=process_memory_rss_bytes');
     expect(Number(rss.result[0].value[1])).toBeGreaterThan(10 * 1024 * 1024);
+  });
+
+  test('/readyz says the worker streams, and k2_streams_active counts its session', async () => {
+    await eventually(async () => {
+      const res = await fetch(`${workerUrl}/readyz`);
+      return res.status === 200 && (await res.text()) === 'ready (streaming 1 session)\n';
+    }, 30_000, '/readyz saying it streams 1 session');
+    await eventually(async () => {
+      const { result } = await api<{ result: { value: [number, string] }[] }>('/api/v1/query?query=k2_streams_active');
+      return result.length === 1 && result[0].value[1] === '1';
+    }, 30_000, 'k2_streams_active 1 in Prometheus');
   });
 
   test('BinancePongTimeout fires when the exchange stops answering pings', async () => {
