@@ -2,9 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import { loadConfig } from '../../lib/config';
+import { envName, loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { projectRoot } from '../../lib/paths';
+import { demoNames } from '../demo-names';
 import { nonNegativeInt, positiveNumber, symbolList } from '../options';
 import { startSession } from '../session';
 import { startStatusLine } from '../status-line';
@@ -51,6 +52,12 @@ class WorkerSupervisor {
 }
 
 async function runDemo(f: DemoFlags): Promise<void> {
+  // Derived before anything starts, so a bad setting stops the demo before it spawns processes.
+  const names = demoNames(loadConfig());
+  log.info({ event: 'demo.names', ...names });
+  console.log(
+    `demo names (derived from the configured ones, which the demo never uses): session ${names.workflow_id}, task queue ${names.task_queue}, topic ${names.kafka_topic}, dead letters ${names.kafka_dlq_topic}`,
+  );
   const started = await localInfra();
   const sim = spawn(
     process.execPath,
@@ -70,6 +77,8 @@ async function runDemo(f: DemoFlags): Promise<void> {
     SYMBOLS: f.symbols.join(','),
     CONNECTION_MAX_LIFETIME_HOURS: String(f.rotateEvery / 3600),
     STATUS_REPORT_INTERVAL_SECONDS: process.env.STATUS_REPORT_INTERVAL_SECONDS ?? '5',
+    // The supervised worker reads the demo's names from its environment, as any worker would.
+    ...Object.fromEntries(Object.entries(names).map(([setting, value]) => [envName(setting), value])),
   };
   const config = loadConfig(env);
   const workers = new WorkerSupervisor(env);
@@ -78,7 +87,8 @@ async function runDemo(f: DemoFlags): Promise<void> {
     symbols: f.symbols,
     workflowId: config.workflow_id,
   });
-  console.log(`${fresh ? 'started' : 'continuing'} session ${config.workflow_id}, rotating every ${f.rotateEvery} s; Ctrl-C ends the demo`);
+  console.log(`${fresh ? 'started' : 'continuing'} session ${config.workflow_id} into ${config.kafka_topic}, rotating every ${f.rotateEvery} s; Ctrl-C ends the demo`);
+  console.log(`look at it: k2 stream status --workflow-id ${config.workflow_id}; k2 audit --topic ${config.kafka_topic}`);
   const stopLine = startStatusLine(session.handle, { workerPid: () => workers.child?.pid, webUi: webUiUrl(config) });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -92,9 +102,33 @@ async function runDemo(f: DemoFlags): Promise<void> {
   await stopInfra(started);
 }
 
+/** The derivation as the help shows it; the examples are computed, so they cannot drift from it. */
+function namesHelp(): string[] {
+  const d = demoNames(loadConfig({}));
+  const rows: [string, string, string][] = [
+    ['workflow id', '<workflow_id>-demo', d.workflow_id],
+    ['task queue', '<task_queue>-demo', d.task_queue],
+    ['topic', 'demo.<kafka_topic>', d.kafka_topic],
+    ['dead letters', 'demo.<kafka_dlq_topic>', d.kafka_dlq_topic],
+  ];
+  return rows.map(([what, rule, example]) => `  ${what.padEnd(12)}  ${rule.padEnd(22)}  ${example}`);
+}
+
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('the service against the bundled simulator (no internet needed): infrastructure, simulator, a supervised worker, a session')
+    .summary('the service against the bundled simulator, under names of its own (no internet needed)')
+    .description(
+      [
+        'the service against the bundled simulator (no internet needed): infrastructure,',
+        'simulator, a supervised worker, a session.',
+        '',
+        'It never uses the configured names, so it cannot touch the production session,',
+        'its task queue or its topics. It derives its own (with the defaults):',
+        ...namesHelp(),
+        'Names set explicitly (WORKFLOW_ID, TASK_QUEUE, KAFKA_TOPIC, KAFKA_DLQ_TOPIC or',
+        'the config file) are derived from the same way, never used as they are.',
+      ].join('\n'),
+    )
     .option('--symbols <list>', 'symbols', symbolList, ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'])
     .option('--rate <n>', 'trades per second per symbol', positiveNumber, 20)
     .option('--rotate-every <s>', 'connection lifetime in seconds (planned rotation)', positiveNumber, 60)
