@@ -15,8 +15,11 @@ function logCreator() {
   return ({ level, log: entry }: LogEntry) => {
     const { message, timestamp: _t, logger: _l, ...fields } = entry;
     // The sink bounds the producer's retries on purpose and deduplicates its own resends from
-    // the topic's tail (lib/kafka/trade-sink.ts), so kafkajs' warning about it is noise.
-    const quiet = message.startsWith('Limiting retries for the idempotent producer');
+    // the topic's tail (lib/kafka/trade-sink.ts), so kafkajs' warning about it is noise; so is
+    // CONCURRENT_TRANSACTIONS, which a transaction begun right after a commit meets and retries.
+    const quiet =
+      message.startsWith('Limiting retries for the idempotent producer') ||
+      String(fields.error ?? message).includes('another concurrent operation on the same transaction');
     log[quiet ? 'debug' : (levels[level] ?? 'info')]({ event: 'kafka.client', ...fields }, message);
   };
 }

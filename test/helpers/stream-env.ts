@@ -4,7 +4,7 @@ import { BinanceSimulator, SimulatorOptions, startSimulator } from '../../simula
 import { createStreamWorker, StreamWorker } from '../../workers/create-worker';
 import { streamSession } from '../../workflows';
 import { StreamSessionInput } from '../../workflows/stream-session-api';
-import { readTopic, testKafka } from './kafka';
+import { readToEnd, readTopic, testKafka } from './kafka';
 import { uniqueName } from './names';
 import { ChildWorker } from './child-worker';
 import { decodeTrade, DecodedTrade } from './trade-decoder';
@@ -25,13 +25,23 @@ export interface StreamEnv {
   activityWorkerPid(): Promise<number | undefined>;
   handle?: WorkflowHandle<typeof streamSession>;
   start(input?: Partial<StreamSessionInput>): Promise<WorkflowHandle<typeof streamSession>>;
+  /** Trades in the topic until `done` holds; fails if it does not within `timeoutMs`. */
   trades(done: (t: DecodedTrade[]) => boolean, timeoutMs?: number): Promise<DecodedTrade[]>;
+  /** Dead-letter records until `done` holds; fails if it does not within `timeoutMs`. */
   dlq(done: (n: number) => boolean, timeoutMs?: number): Promise<Record<string, unknown>[]>;
+  /** Every dead-letter record written so far. */
+  dlqAll(): Promise<Record<string, unknown>[]>;
   teardown(): Promise<void>;
 }
 
 export async function streamEnv(
-  o: { simulator?: Partial<SimulatorOptions>; settings?: Partial<Record<SettingName, unknown>>; childWorkers?: boolean } = {},
+  o: {
+    simulator?: Partial<SimulatorOptions>;
+    settings?: Partial<Record<SettingName, unknown>>;
+    childWorkers?: boolean;
+    /** Another Kafka than the shared one (a test cluster). */
+    brokers?: string[];
+  } = {},
 ): Promise<StreamEnv> {
   const sim = await startSimulator({ controlPort: 0, ...o.simulator });
   const topic = uniqueName('test.trades');
@@ -43,12 +53,13 @@ export async function streamEnv(
     kafka_partitions: 3,
     task_queue: uniqueName('stream'),
     status_report_interval_seconds: 1,
+    ...(o.brokers ? { kafka_brokers: o.brokers } : {}),
     ...(sim.urls.caFile ? { custom_ca_bundle: sim.urls.caFile } : {}),
     ...o.settings,
   });
   const connection = await Connection.connect({ address: config.temporal_address });
   const client = new Client({ connection, namespace: config.temporal_namespace });
-  const kafka = testKafka();
+  const kafka = testKafka(o.brokers);
   const worker = o.childWorkers ? undefined : await createStreamWorker({ config });
   const running = worker?.worker.run();
   const env: StreamEnv = {
@@ -98,12 +109,16 @@ export async function streamEnv(
           return done(decoded);
         },
         timeoutMs,
+        'the awaited trades',
       );
       return decoded;
     },
     async dlq(done, timeoutMs = 30_000) {
-      const messages = await readTopic(kafka, `${topic}.dlq`, (m) => done(m.length), timeoutMs);
+      const messages = await readTopic(kafka, `${topic}.dlq`, (m) => done(m.length), timeoutMs, 'the awaited dead letters');
       return messages.map((m) => JSON.parse(m.value!.toString()) as Record<string, unknown>);
+    },
+    async dlqAll() {
+      return (await readToEnd(kafka, `${topic}.dlq`)).map((m) => JSON.parse(m.value!.toString()) as Record<string, unknown>);
     },
     async teardown() {
       worker?.shutdown();
@@ -133,6 +148,45 @@ export function compareIds(ids: number[], first: number, last: number): { missin
   for (let id = first; id <= last; id++) if (!seen.has(id)) missing.push(id);
   const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
   return { missing, duplicated };
+}
+
+export interface ExactlyOnceReport {
+  emitted: number;
+  written: number;
+  missing: number;
+  duplicated: number;
+  unrecoverable: number;
+}
+
+/**
+ * The proof every fault ends with: for every configured symbol (one with no record fails), each
+ * id from the first written to the simulator's last generated is in the topic exactly once,
+ * except ids the pipeline reported unrecoverable, which must be missing exactly.
+ */
+export function expectExactlyOnce(
+  trades: DecodedTrade[],
+  truth: Record<string, { lastId: number }>,
+  o: { label?: string; unrecoverable?: Record<string, unknown>[]; symbols?: string[] } = {},
+): ExactlyOnceReport {
+  const bySymbol = idsBySymbol(trades);
+  const symbols = o.symbols ?? Object.keys(truth);
+  expect({ label: o.label, written: [...bySymbol.keys()].sort() }).toEqual({ label: o.label, written: [...symbols].sort() });
+  const report: ExactlyOnceReport = { emitted: 0, written: trades.length, missing: 0, duplicated: 0, unrecoverable: 0 };
+  for (const symbol of symbols) {
+    const ids = bySymbol.get(symbol) ?? [];
+    const first = Math.min(...ids);
+    const diff = compareIds(ids, first, truth[symbol].lastId);
+    const lost = (o.unrecoverable ?? [])
+      .filter((r) => r.symbol === symbol)
+      .flatMap((r) => Array.from({ length: (r.to_id as number) - (r.from_id as number) + 1 }, (_, i) => (r.from_id as number) + i));
+    report.emitted += truth[symbol].lastId - first + 1;
+    report.missing += diff.missing.length;
+    report.duplicated += diff.duplicated.length;
+    report.unrecoverable += lost.length;
+    // Where loss is by design, it must be exactly what was reported, id for id.
+    expect({ label: o.label, symbol, missing: diff.missing, duplicated: diff.duplicated }).toEqual({ label: o.label, symbol, missing: lost, duplicated: [] });
+  }
+  return report;
 }
 
 /** True once every symbol's trades in the topic reach the simulator's last generated id. */

@@ -1,0 +1,111 @@
+import { SettingName } from '../../lib/config';
+import { SimulatorOptions } from '../../simulator/simulator';
+import { statusQuery, stopSignal } from '../../workflows/stream-session-api';
+import { eventually } from './metrics';
+import { expectExactlyOnce, reachedTruth, StreamEnv, streamEnv } from './stream-env';
+import { sleep } from './ws-client';
+
+// One fault against the real Temporal server, Kafka and the simulator: stream a few hundred
+// trades/s over three symbols, inject the fault, then read the topic independently and compare
+// with the ids the simulator generated. Missing and duplicated must be zero, except where
+// loss is by design (REST retention), and then exactly the reported range.
+
+export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'];
+
+/** Short timeouts so the matrix runs in minutes; production-default cases override them. */
+export const FAST_SETTINGS: Partial<Record<SettingName, unknown>> = {
+  heartbeat_timeout_seconds: 5,
+  health_check_timeout: 3,
+  ping_interval_seconds: 2,
+  ping_timeout_seconds: 2,
+  reconnect_backoff_initial_ms: 200,
+  reconnect_backoff_max_ms: 2_000,
+};
+
+export interface FaultCase {
+  name: string;
+  rate?: number;
+  simulator?: Partial<SimulatorOptions>;
+  /** Applied over FAST_SETTINGS, unless `productionDefaults`. */
+  settings?: Partial<Record<SettingName, unknown>>;
+  /** Run with the worker's default timeouts (heartbeat 20 s, health check 30 s, ping 180 s). */
+  productionDefaults?: boolean;
+  session?: { maxLifetimeMs?: number };
+  childWorkers?: number;
+  brokers?: string[];
+  inject(env: StreamEnv): Promise<void>;
+  /** The fault itself ends the session (it pauses the market and sends stop). */
+  endsSession?: boolean;
+  /** Retention case: the ids the pipeline reported lost. */
+  expectUnrecoverable?: boolean;
+  recoveryTimeoutMs?: number;
+}
+
+export interface FaultRow {
+  case: string;
+  emitted: number;
+  written: number;
+  missing: number;
+  duplicated: number;
+  unrecoverable: number;
+  recoveryMs: number;
+}
+
+export async function runFaultCase(c: FaultCase): Promise<FaultRow> {
+  const env = await streamEnv({
+    simulator: { symbols: SYMBOLS.map((symbol) => ({ symbol, rate: c.rate ?? 100 })), ...c.simulator },
+    settings: { ...(c.productionDefaults ? { reconnect_backoff_initial_ms: 200 } : FAST_SETTINGS), ...c.settings },
+    childWorkers: !!c.childWorkers,
+    brokers: c.brokers,
+  });
+  try {
+    for (let i = 0; i < (c.childWorkers ?? 0); i++) env.spawnWorker();
+    const handle = await env.start(c.session ?? {});
+    const lastTimes = async () => Object.values((await handle.query(statusQuery)).perSymbol).map((p) => Date.parse(p.lastTradeTime ?? '') || 0);
+    await eventually(async () => (await lastTimes()).every((t) => t > 0), 60_000, 'every symbol streaming');
+    await sleep(1_500);
+    const faultAt = Date.now();
+    await c.inject(env);
+    if (!c.endsSession) {
+      await eventually(async () => (await lastTimes()).every((t) => t > faultAt), c.recoveryTimeoutMs ?? 60_000, 'trades from after the fault in Kafka');
+    }
+    const recoveryMs = Date.now() - faultAt;
+    if (!c.endsSession) {
+      await sleep(1_500);
+      env.sim.pauseMarket();
+      await sleep(300);
+      await handle.signal(stopSignal);
+    }
+    const final = await handle.result();
+    expect(final.state).toBe('stopped');
+
+    const truth = Object.fromEntries(SYMBOLS.map((s) => [s, env.sim.groundTruth(s)!]));
+    const trades = await env.trades((t) => reachedTruth(t, truth), 60_000);
+    const reported = c.expectUnrecoverable ? (await env.dlqAll()).filter((d) => d.reason === 'unrecoverable_gap') : [];
+    const r = expectExactlyOnce(trades, truth, { label: c.name, unrecoverable: reported });
+    if (c.expectUnrecoverable) expect(r.unrecoverable).toBeGreaterThan(0);
+    for (const s of SYMBOLS) expect({ case: c.name, symbol: s, cursor: final.cursor[s] }).toEqual({ case: c.name, symbol: s, cursor: truth[s].lastId });
+    return { case: c.name, ...r, recoveryMs };
+  } finally {
+    await env.teardown();
+  }
+}
+
+/** Kills (or freezes) the worker process the session's activity runs on; returns its pid. */
+export async function signalActivityWorker(env: StreamEnv, signal: NodeJS.Signals): Promise<number> {
+  let pid: number | undefined;
+  await eventually(async () => (pid = await env.activityWorkerPid()) !== undefined, 10_000, 'the activity worker');
+  const victim = env.children.find((c) => c.pid === pid);
+  if (!victim) throw new Error(`activity runs on pid ${pid}, not one of ours`);
+  if (signal === 'SIGKILL') await victim.kill('SIGKILL');
+  else victim.process.kill(signal);
+  return pid!;
+}
+
+export function printFaultTable(title: string, rows: FaultRow[]): void {
+  const header = ['case', 'emitted', 'written', 'missing', 'duplicated', 'unrecoverable', 'recovery s'];
+  const body = rows.map((r) => [r.case, r.emitted, r.written, r.missing, r.duplicated, r.unrecoverable, (r.recoveryMs / 1000).toFixed(1)].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  process.stdout.write(`\n${title}\n${line(header)}\n${body.map(line).join('\n')}\n`);
+}
