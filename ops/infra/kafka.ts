@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, projectRoot, stateDir } from '../../lib/paths';
 import { withProgress } from '../../lib/progress';
@@ -24,37 +24,83 @@ export const kafkaDefaults: KafkaOptions = {
   heapMb: 512,
 };
 
+/** One combined broker + controller of a KRaft quorum; its config files live next to `dataDir`. */
+export interface KraftNode {
+  nodeId: number;
+  host: string;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  /** host:port of every controller in the quorum, this node's included. */
+  quorum: string[];
+  /** Copies of each partition, and how many must have a write before it is acknowledged. */
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  /** Broker settings that win over the ones derived above. */
+  overrides?: Record<string, string | number>;
+}
+
+export interface KafkaJvm {
+  heapMb: number;
+  log4jFile: string;
+  extraFlags?: string[];
+}
+
 const libDir = join(cacheDir, 'kafka', 'lib');
 const pomFile = join(projectRoot, 'ops', 'infra', 'kafka', 'pom.xml');
 
-/** A single-node KRaft broker + controller. Topics are created by the project, never implicitly. */
-export function brokerProperties(o: KafkaOptions): string {
+/** Topics are created by the project, never implicitly. */
+export function kraftProperties(n: KraftNode): string {
+  const listeners = `PLAINTEXT://${n.host}:${n.port},CONTROLLER://${n.host}:${n.controllerPort}`;
   const props: Record<string, string | number> = {
     'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.bootstrap.servers': `${o.host}:${o.controllerPort}`,
-    listeners: `PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
+    'node.id': n.nodeId,
+    'controller.quorum.bootstrap.servers': n.quorum.join(','),
+    listeners,
+    // Controllers advertise their endpoint too: a dynamic (KIP-853) quorum finds its voters through it.
+    'advertised.listeners': listeners,
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    'log.dirs': o.dataDir,
+    'log.dirs': n.dataDir,
     'auto.create.topics.enable': 'false',
+    'default.replication.factor': n.replicationFactor,
+    'min.insync.replicas': n.minInsyncReplicas,
     'num.partitions': 1,
-    'offsets.topic.replication.factor': 1,
+    'offsets.topic.replication.factor': n.replicationFactor,
+    // Test-speed: one partition instead of 50 for each internal topic.
     'offsets.topic.num.partitions': 1,
-    'transaction.state.log.replication.factor': 1,
-    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.replication.factor': n.replicationFactor,
+    'transaction.state.log.min.isr': n.minInsyncReplicas,
     'transaction.state.log.num.partitions': 1,
-    'share.coordinator.state.topic.replication.factor': 1,
-    'share.coordinator.state.topic.min.isr': 1,
+    'share.coordinator.state.topic.replication.factor': n.replicationFactor,
+    'share.coordinator.state.topic.min.isr': n.minInsyncReplicas,
     // A consumer that reads back a topic should not wait 3 s for a rebalance nobody else joins.
     'group.initial.rebalance.delay.ms': 0,
+    ...n.overrides,
   };
   return Object.entries(props)
     .map(([k, v]) => `${k}=${v}`)
     .join('\n')
     .concat('\n');
+}
+
+function singleNode(o: KafkaOptions): KraftNode {
+  return {
+    nodeId: 1,
+    host: o.host,
+    port: o.port,
+    controllerPort: o.controllerPort,
+    dataDir: o.dataDir,
+    quorum: [`${o.host}:${o.controllerPort}`],
+    replicationFactor: 1,
+    minInsyncReplicas: 1,
+  };
+}
+
+/** The single-node broker's settings (a quorum of one, every copy count 1). */
+export function brokerProperties(o: KafkaOptions): string {
+  return kraftProperties(singleNode(o));
 }
 
 /** log4j2 config: warnings only, plus the line that says the server started. */
@@ -85,12 +131,14 @@ export async function installKafka(): Promise<void> {
   writeFileSync(join(libDir, '.complete'), new Date().toISOString());
 }
 
-function javaArgs(o: KafkaOptions, mainClass: string, args: string[]): string[] {
+/** `java` arguments for any class on the broker classpath: the broker, its storage tool, its admin tools. */
+export function kafkaJavaArgs(jvm: KafkaJvm, mainClass: string, args: string[]): string[] {
   return [
-    `-Xms${Math.min(256, o.heapMb)}m`,
-    `-Xmx${o.heapMb}m`,
+    `-Xms${Math.min(256, jvm.heapMb)}m`,
+    `-Xmx${jvm.heapMb}m`,
     '-XX:+UseG1GC',
-    `-Dlog4j2.configurationFile=${join(o.dataDir, '..', 'log4j2.properties')}`,
+    ...(jvm.extraFlags ?? []),
+    `-Dlog4j2.configurationFile=${jvm.log4jFile}`,
     '-cp',
     `${libDir}/*`,
     mainClass,
@@ -98,10 +146,44 @@ function javaArgs(o: KafkaOptions, mainClass: string, args: string[]): string[] 
   ];
 }
 
-export async function kafkaReady(o: KafkaOptions): Promise<boolean> {
-  if (!(await tcpOpen(o.host, o.port))) return false;
+/**
+ * A random cluster or directory id as Kafka's `Uuid` prints it. Like `Uuid.randomUuid()` it never
+ * starts with '-', which the storage tool's argument parser would take for an option.
+ */
+export function kafkaUuid(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** Writes the node's server.properties and log4j2.properties beside its data dir; returns the JVM settings to run it. */
+export function writeNodeFiles(n: KraftNode, heapMb: number, extraFlags?: string[]): { config: string; jvm: KafkaJvm } {
+  const home = dirname(n.dataDir);
+  mkdirSync(n.dataDir, { recursive: true });
+  const config = join(home, 'server.properties');
+  const log4jFile = join(home, 'log4j2.properties');
+  writeFileSync(config, kraftProperties(n));
+  writeFileSync(log4jFile, log4jProperties());
+  return { config, jvm: { heapMb, log4jFile, extraFlags } };
+}
+
+export function isFormatted(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'meta.properties'));
+}
+
+/** `quorumFlags` says how the quorum begins: `--standalone`, or `--initial-controllers …` shared by every voter. */
+export async function formatStorage(part: string, jvm: KafkaJvm, config: string, clusterId: string, quorumFlags: string[]): Promise<void> {
+  await runCommand(part, 'java', kafkaJavaArgs(jvm, 'kafka.tools.StorageTool', ['format', ...quorumFlags, '-t', clusterId, '-c', config]), {
+    logFile: logFileFor(`${part}-format`),
+  });
+}
+
+/** The broker takes requests: it is up, has caught up with the metadata log and serves it. */
+export async function brokerAnswers(host: string, port: number): Promise<boolean> {
+  if (!(await tcpOpen(host, port))) return false;
   const admin = new Kafka({
-    brokers: [`${o.host}:${o.port}`],
+    brokers: [`${host}:${port}`],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     retry: { retries: 0 },
@@ -117,19 +199,14 @@ export async function kafkaReady(o: KafkaOptions): Promise<boolean> {
   }
 }
 
+export function kafkaReady(o: KafkaOptions): Promise<boolean> {
+  return brokerAnswers(o.host, o.port);
+}
+
 export async function startKafka(o: KafkaOptions): Promise<ProcessRecord> {
-  const home = join(o.dataDir, '..');
-  mkdirSync(o.dataDir, { recursive: true });
-  const config = join(home, 'server.properties');
-  writeFileSync(config, brokerProperties(o));
-  writeFileSync(join(home, 'log4j2.properties'), log4jProperties());
-  if (!existsSync(join(o.dataDir, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
-    await runCommand('kafka', 'java', javaArgs(o, 'kafka.tools.StorageTool', ['format', '--standalone', '-t', clusterId, '-c', config]), {
-      logFile: logFileFor('kafka-format'),
-    });
-  }
-  const record = startDetached('kafka', 'java', javaArgs(o, 'kafka.Kafka', [config]));
+  const { config, jvm } = writeNodeFiles(singleNode(o), o.heapMb);
+  if (!isFormatted(o.dataDir)) await formatStorage('kafka', jvm, config, kafkaUuid(), ['--standalone']);
+  const record = startDetached('kafka', 'java', kafkaJavaArgs(jvm, 'kafka.Kafka', [config]));
   await waitUntil('kafka', () => kafkaReady(o), {
     timeoutMs: 90_000,
     intervalMs: 500,
