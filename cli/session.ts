@@ -80,9 +80,11 @@ export async function queryStatus(handle: WorkflowHandle<typeof streamSession>):
 }
 
 export function formatStatus(s: SessionStatus): string {
-  const rows = Object.entries(s.perSymbol).map(
-    ([sym, p]) => `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}`,
-  );
+  const rows = Object.entries(s.perSymbol).map(([sym, p]) => {
+    const line = `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}`;
+    if (p.state !== 'id_regression' || !p.regression) return line;
+    return `${line}\n  ${' '.repeat(10)} ID REGRESSION: live id ${p.regression.seenId} is far below cursor ${p.regression.lastId}; ${p.regression.held} trades held. Fix: k2 stream reset-cursor --symbol ${sym}`;
+  });
   return [
     `state ${s.state} (pipeline ${s.pipelineState ?? '-'}), rotation ${s.rotation}${s.lastRotationReason ? ` (last: ${s.lastRotationReason})` : ''}`,
     `connected since ${s.connectedSince ?? '-'}, session since ${s.sessionStartedAt ?? '-'}, buffer ${s.bufferDepth}, reconnects this run ${s.reconnects}`,

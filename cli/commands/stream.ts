@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../lib/config';
-import { pauseSignal, resumeSignal, rotateSignal, stopSignal } from '../../workflows/stream-session-api';
-import { symbolList } from '../options';
+import { pauseSignal, resetCursorSignal, resumeSignal, rotateSignal, stopSignal } from '../../workflows/stream-session-api';
+import { nonNegativeInt, symbolList } from '../options';
 import { formatStatus, queryStatus, sessionHandle, startSession } from '../session';
 
 interface IdFlag {
@@ -57,5 +57,19 @@ export function streamCommand(): Command {
       }
     });
   }
+  withId(stream.command('reset-cursor'))
+    .description("resolve an id regression: the symbol's cursor restarts at --to (or the next live trade); takes effect with a rotation")
+    .requiredOption('--symbol <symbol>', 'the symbol to reset', (v: string) => symbolList(v)[0])
+    .option('--to <id>', 'last trade id to count as written (streaming resumes after it, backfilling from REST)', nonNegativeInt)
+    .action(async (f: IdFlag & { symbol: string; to?: number }) => {
+      const config = loadConfig();
+      const s = await sessionHandle(config, f.workflowId);
+      try {
+        await s.handle.signal(resetCursorSignal, { symbol: f.symbol, to: f.to ?? null });
+        console.log(`sent resetCursor ${f.symbol} ${f.to === undefined ? '(next live trade)' : `(after ${f.to})`} to ${s.handle.workflowId}`);
+      } finally {
+        await s.close();
+      }
+    });
   return stream;
 }

@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import { CompressionTypes, Kafka, Message, PartitionMetadata, Partitioners, Producer, TopicMessages } from 'kafkajs';
 
 /**
  * The one writer of a stream session. Every writer of a session shares its transactional id,
@@ -51,9 +51,56 @@ export interface FencedWriterOptions {
   transactionTimeoutMs?: number;
 }
 
+/**
+ * Splits a batch into one send per partition, partitioned as kafkajs' default partitioner
+ * would. kafkajs sends a multi-broker batch as parallel requests and retries all unanswered
+ * ones as soon as one fails; a request still in flight then goes out a second time with the
+ * next sequence numbers, and the broker keeps both copies inside the transaction (seen on a
+ * 3-broker cluster). A send that touches one partition has one broker, so its retries reuse
+ * its sequence numbers and the broker drops the copy.
+ */
+export async function perPartition(
+  topicMessages: TopicMessages[],
+  partitionsOf: (topic: string) => Promise<PartitionMetadata[]>,
+): Promise<TopicMessages[]> {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const out: TopicMessages[] = [];
+  for (const { topic, messages } of topicMessages) {
+    const partitionMetadata = await partitionsOf(topic);
+    const groups = new Map<number, Message[]>();
+    for (const message of messages) {
+      const partition = partitioner({ topic, partitionMetadata, message });
+      let group = groups.get(partition);
+      if (!group) groups.set(partition, (group = []));
+      group.push({ ...message, partition });
+    }
+    for (const group of groups.values()) out.push({ topic, messages: group });
+  }
+  return out;
+}
+
 export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): FencedWriter {
   let producer: Producer | undefined;
   const fenced = (err: unknown) => (isFencedError(err) ? new WriterFencedError(o.transactionalId, err) : err);
+  // Partition counts do not change under a running session (symbols would move partitions).
+  const partitions = new Map<string, Promise<PartitionMetadata[]>>();
+  const partitionsOf = (topic: string) => {
+    let p = partitions.get(topic);
+    if (!p) {
+      p = (async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          return (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions;
+        } finally {
+          await admin.disconnect();
+        }
+      })();
+      p.catch(() => partitions.delete(topic));
+      partitions.set(topic, p);
+    }
+    return p;
+  };
   return {
     transactionalId: o.transactionalId,
     async open() {
@@ -80,8 +127,13 @@ export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): Fenced
     async write(topicMessages) {
       if (!producer) throw new Error('fenced writer: write before open');
       try {
+        const sends = await perPartition(topicMessages, partitionsOf);
         const tx = await producer.transaction();
-        await tx.sendBatch({ acks: -1, compression: o.compression ?? CompressionTypes.GZIP, topicMessages });
+        const results = await Promise.allSettled(
+          sends.map((send) => tx.sendBatch({ acks: -1, compression: o.compression ?? CompressionTypes.GZIP, topicMessages: [send] })),
+        );
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
         await tx.commit();
       } catch (err) {
         // No abort here: the transaction's fate is settled by the next writer's open(), which

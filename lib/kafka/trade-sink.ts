@@ -42,8 +42,9 @@ export interface SinkEvents {
  * The buffer between the socket and Kafka, and the one loop that writes it: batches in order,
  * one in flight, each batch one Kafka transaction (acks=all); the caller's cursor advances on
  * commit. A failed batch is retried until Kafka takes it; nothing is ever dropped. A fenced
- * writer (a newer attempt of the session took over) stops the sink for good. The caller bounds it: when Kafka is away the
- * buffer fills and the caller pauses the socket, resuming as acknowledgements come back.
+ * writer (a newer attempt of the session took over) stops the sink for good. The caller bounds
+ * it: when Kafka is away the buffer fills and the caller pauses the socket, resuming as
+ * acknowledgements come back.
  */
 export class TradeSink extends EventEmitter<SinkEvents> {
   private queue: SinkRecord[] = [];
@@ -75,7 +76,7 @@ export class TradeSink extends EventEmitter<SinkEvents> {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= this.run().finally(() => (this.killed ? this.closeWriter() : undefined));
   }
 
   /** Resolves once every record offered so far is acknowledged, or after `timeoutMs`. */
@@ -93,8 +94,7 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    await this.writer?.close();
-    this.writer = undefined;
+    await this.closeWriter();
   }
 
   /**
@@ -106,7 +106,15 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     this.killed = true;
     this.stopped = true;
     this.wake?.();
-    void this.writer?.close();
+    // The writer closes when the loop ends: closing it under a request in flight only adds
+    // connection errors to a run that is already over.
+    if (!this.loop) void this.closeWriter();
+  }
+
+  private async closeWriter(): Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
   }
 
   private take(max: number): SinkRecord[] {
@@ -208,8 +216,7 @@ export class TradeSink extends EventEmitter<SinkEvents> {
           const delay = backoff.next();
           log.warn({ event: 'kafka.produce-failed', err: this.lastError, records: batch.length, retryInMs: delay });
           // The next try opens a new writer: that settles this transaction (commit or abort).
-          await this.writer?.close();
-          this.writer = undefined;
+          await this.closeWriter();
           await new Promise((r) => setTimeout(r, delay));
         }
       }
@@ -227,7 +234,9 @@ export class TradeSink extends EventEmitter<SinkEvents> {
     if (symbols.length === 0) return batch;
     const written = await this.o.writtenUpTo(symbols);
     const kept = batch.filter((r) => r.tradeId === undefined || r.tradeId > (written.get(r.symbol!) ?? -1));
-    if (kept.length < batch.length) log.info({ event: 'kafka.retry-deduplicated', dropped: batch.length - kept.length });
+    const span: Record<string, [number, number]> = {};
+    for (const r of batch) if (r.symbol && r.tradeId !== undefined) span[r.symbol] = [span[r.symbol]?.[0] ?? r.tradeId, r.tradeId];
+    log.info({ event: 'kafka.retry-deduplicated', tail: Object.fromEntries(written), batch: span, dropped: batch.length - kept.length });
     return kept;
   }
 }

@@ -57,6 +57,9 @@ async function consume(
   timeoutMs: number,
   handlers: (finish: () => void, fail: (err: Error) => void) => { onMessage(m: Message): void; onBatchEnd?(partition: number, lastOffset: number): void; onTimeout(): void },
 ): Promise<void> {
+  // A consumer may hand out an offset again (a rebalance, a leader change mid-read): that is
+  // one record read twice, not a record written twice, so each offset counts once.
+  const seen = new Set<string>();
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200, readUncommitted: false });
   await consumer.connect();
   try {
@@ -80,8 +83,11 @@ async function consume(
       if (h.onBatchEnd) consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => h.onBatchEnd!(payload.partition, Number(payload.lastOffset)));
       consumer
         .run({
-          eachMessage: async ({ message }) => {
-            if (!settled) h.onMessage(message);
+          eachMessage: async ({ partition, message }) => {
+            const at = `${partition}:${message.offset}`;
+            if (settled || seen.has(at)) return;
+            seen.add(at);
+            h.onMessage(message);
           },
         })
         .catch(fail);

@@ -33,6 +33,7 @@ test('`temporal workflow signal --name rotate` rotates the session by continue-a
 
 test('k2 stream status / pause / resume', async () => {
   const id = env.handle!.workflowId;
+  const { rotation } = await env.handle!.query(statusQuery);
   const status = await run(process.execPath, [k2, 'stream', 'status', '--workflow-id', id], { env: cliEnv() });
   expect(status.stdout).toMatch(/state streaming/);
   expect(status.stdout).toMatch(/BTCUSDT/);
@@ -41,6 +42,9 @@ test('k2 stream status / pause / resume', async () => {
   await run(process.execPath, [k2, 'stream', 'rotate', '--workflow-id', id, '--reason', 'ignored while paused'], { env: cliEnv() });
   await run(process.execPath, [k2, 'stream', 'resume', '--workflow-id', id], { env: cliEnv() });
   await eventually(async () => (await env.handle!.query(statusQuery)).state === 'streaming', 20_000, 'streaming again');
+  // A rotate sent while paused is dropped, not fired on resume.
+  await new Promise((r) => setTimeout(r, 3_000));
+  expect((await env.handle!.query(statusQuery)).rotation).toBe(rotation);
 });
 
 test('a bad setting stops start-up and names the setting', async () => {

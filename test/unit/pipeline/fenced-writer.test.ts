@@ -1,0 +1,31 @@
+import { PartitionMetadata } from 'kafkajs';
+import { isFencedError, perPartition, WriterFencedError } from '../../../lib/kafka/fenced-writer';
+
+const partitions = (n: number): PartitionMetadata[] =>
+  Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: i % 3, replicas: [], isr: [], partitionErrorCode: 0, offlineReplicas: [] }));
+
+describe('fenced writer', () => {
+  test('a batch is split into one send per partition, each message pinned to the partition its key hashes to', async () => {
+    const messages = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'BTCUSDT', 'SOLUSDT', 'ETHUSDT'].map((key, i) => ({ key, value: String(i) }));
+    const sends = await perPartition([{ topic: 'trades', messages }, { topic: 'trades.dlq', messages: [{ key: 'invalid_json', value: 'x' }] }], async (t) =>
+      partitions(t === 'trades' ? 6 : 1),
+    );
+    for (const s of sends) expect(new Set(s.messages.map((m) => m.partition)).size).toBe(1);
+    const trades = sends.filter((s) => s.topic === 'trades').flatMap((s) => s.messages);
+    expect(trades.map((m) => m.value).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+    // One key, one partition; order within a key kept.
+    const btc = trades.filter((m) => m.key === 'BTCUSDT');
+    expect(btc.map((m) => m.value)).toEqual(['0', '3']);
+    expect(btc[0].partition).toBe(btc[1].partition);
+    expect(sends.filter((s) => s.topic === 'trades.dlq')).toEqual([{ topic: 'trades.dlq', messages: [{ key: 'invalid_json', value: 'x', partition: 0 }] }]);
+  });
+
+  test('fenced errors are recognised however kafkajs wraps them', () => {
+    expect(isFencedError({ type: 'INVALID_PRODUCER_EPOCH' })).toBe(true);
+    expect(isFencedError({ name: 'KafkaJSNumberOfRetriesExceeded', originalError: { type: 'PRODUCER_FENCED' } })).toBe(true);
+    expect(isFencedError({ errors: [{ message: 'x' }, { code: 90 }] })).toBe(true);
+    expect(isFencedError(new WriterFencedError('k2-stream:s', new Error('x')))).toBe(true);
+    expect(isFencedError({ type: 'NOT_LEADER_FOR_PARTITION', retriable: true })).toBe(false);
+    expect(isFencedError(new Error('Connection error: connect ECONNREFUSED'))).toBe(false);
+  });
+});
