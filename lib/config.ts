@@ -60,6 +60,8 @@ export const configSchema = z.object({
   reconnect_backoff_initial_ms: positive.default(500),
   reconnect_backoff_max_ms: positive.default(30_000),
   rest_weight_budget_per_minute: z.coerce.number().int().min(25).default(3_000),
+  // Binance's REQUEST_WEIGHT limit per minute per IP; the client stays under 90% of it.
+  rest_weight_limit_per_minute: z.coerce.number().int().min(25).default(6_000),
   backfill_max_trades: z.coerce.number().int().min(0).default(1_000_000),
   // A live id this far below a symbol's cursor is another id space (demo, reset exchange), not a late duplicate.
   id_regression_threshold: z.coerce.number().int().min(1).default(1_000_000),

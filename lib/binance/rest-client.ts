@@ -11,13 +11,15 @@ import { BinanceTrade, tradeFromRest } from './trade-frame';
 const log = createLogger('binance-rest');
 
 export const HISTORICAL_TRADES_WEIGHT = 25;
-/** Binance's REQUEST_WEIGHT per minute per IP; the client keeps well below it. */
-const SERVER_WEIGHT_LIMIT = 6000;
+/** Binance's REQUEST_WEIGHT per minute per IP today; the client keeps well below it. */
+export const BINANCE_WEIGHT_LIMIT = 6000;
 
 export interface RestClientOptions {
   baseUrls: string[];
   /** This client's own share of the IP's weight per minute. */
   weightBudgetPerMinute: number;
+  /** The server's REQUEST_WEIGHT per minute per IP (Binance changed it before: 1200, then 6000). */
+  serverWeightLimit?: number;
   tls: TlsSettings;
   timeoutMs?: number;
 }
@@ -126,7 +128,7 @@ export class BinanceRestClient {
   private async waitForBudget(weight: number, signal?: AbortSignal): Promise<void> {
     const now = Date.now();
     const overOwn = this.weight.current(now) + weight > this.o.weightBudgetPerMinute;
-    const overServer = this.serverUsed + weight > SERVER_WEIGHT_LIMIT * 0.9;
+    const overServer = this.serverUsed + weight > (this.o.serverWeightLimit ?? BINANCE_WEIGHT_LIMIT) * 0.9;
     if (overOwn || overServer) {
       const waitMs = this.weight.secondsToReset(now) * 1000;
       log.info({ event: 'rest.budget-wait', waitMs, own: this.weight.current(now), server: this.serverUsed });

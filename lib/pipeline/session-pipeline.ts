@@ -63,7 +63,12 @@ export async function buildSessionPipeline(
       backoff: { initialMs: config.reconnect_backoff_initial_ms, maxMs: config.reconnect_backoff_max_ms },
       tls,
     },
-    rest: new BinanceRestClient({ baseUrls: config.binance_rest_urls, weightBudgetPerMinute: config.rest_weight_budget_per_minute, tls }),
+    rest: new BinanceRestClient({
+      baseUrls: config.binance_rest_urls,
+      weightBudgetPerMinute: config.rest_weight_budget_per_minute,
+      serverWeightLimit: config.rest_weight_limit_per_minute,
+      tls,
+    }),
     bufferMaxRecords: config.buffer_max_records,
     maxBackfillTrades: config.backfill_max_trades,
     regressionThreshold: config.id_regression_threshold,
