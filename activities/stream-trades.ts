@@ -117,6 +117,7 @@ export function createStreamActivities(deps: StreamDeps) {
 
         const writtenUpTo = sessionTailReader(deps, input.resets);
         let cursor = mergeCursors(input.cursor, previous?.cursor);
+        const counts: Record<string, number> = Object.fromEntries(Object.entries(previous?.symbols ?? {}).map(([s, p]) => [s, p.count]));
         // A retry (crash, heartbeat timeout), a symbol without a cursor (a fresh session), or a
         // cursor that may lag: the topic may hold more than we know, and writing below would
         // duplicate. Read only now, after the fence: no older writer can add to it any more.
@@ -124,6 +125,9 @@ export function createStreamActivities(deps: StreamDeps) {
         if (ctx.info.attempt > 1 || input.cursorMayLag || unknownSymbol || input.catchUpOnly) {
           const tail = await writtenUpTo(input.symbols);
           log.info({ event: 'stream.resume', attempt: ctx.info.attempt, cursor, tail: Object.fromEntries(tail) });
+          // Ids are consecutive: what a lost attempt or run committed after its last heartbeat or
+          // report is the distance to the tail, and the session's totals count it too.
+          for (const [s, id] of tail) if (cursor[s] !== undefined && !input.resets?.[s] && id > cursor[s]) counts[s] = (counts[s] ?? 0) + id - cursor[s];
           cursor = mergeCursors(cursor, tail);
           stillOurs();
         }
@@ -131,7 +135,7 @@ export function createStreamActivities(deps: StreamDeps) {
         pipeline = await buildSessionPipeline(deps, {
           symbols: input.symbols,
           cursor,
-          counts: previous ? Object.fromEntries(Object.entries(previous.symbols).map(([s, p]) => [s, p.count])) : undefined,
+          counts,
           writer,
           createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId }),
           writtenUpTo,

@@ -21,7 +21,9 @@ function needsRecord(part: 'temporal' | 'kafka'): void {
 /**
  * A worker frozen (GC pause, VM stall, SIGSTOP) past the heartbeat timeout loses its attempt;
  * the second worker takes over and streams; then the first wakes up. It must write nothing:
- * its writer is fenced and its heartbeat is refused.
+ * its writer is fenced and its heartbeat is refused. The frozen worker's open activity polls
+ * still take tasks, so it can swallow a few retries (a heartbeat timeout each) until the
+ * server gives up on those polls: the takeover may need several heartbeat timeouts.
  */
 async function freezeThenWake(env: StreamEnv, heartbeatS: number): Promise<void> {
   const frozen = await signalActivityWorker(env, 'SIGSTOP');
@@ -31,7 +33,7 @@ async function freezeThenWake(env: StreamEnv, heartbeatS: number): Promise<void>
         const now = await env.activityWorkerPid();
         return now !== undefined && now !== frozen;
       },
-      heartbeatS * 1000 + 45_000,
+      4 * heartbeatS * 1000 + 60_000,
       'the session on the second worker',
     );
     await sleep(3_000); // the second worker writes for a while
@@ -66,7 +68,7 @@ const cases: FaultCase[] = [
     productionDefaults: true,
     childWorkers: 2,
     inject: (env) => freezeThenWake(env, PRODUCTION_HEARTBEAT_S),
-    recoveryTimeoutMs: 90_000,
+    recoveryTimeoutMs: 180_000,
   },
   {
     name: 'worker SIGKILL, then rotate before the heartbeat timeout (production defaults)',
