@@ -6,6 +6,7 @@ import { auditCommand } from './commands/audit';
 import { demoCommand } from './commands/demo';
 import { infraCommand } from './commands/infra';
 import { simulatorCommand } from './commands/simulator';
+import { soakCommand } from './commands/soak';
 import { startCommand } from './commands/start';
 import { streamCommand } from './commands/stream';
 import { workerCommand } from './commands/worker';
@@ -21,7 +22,8 @@ export function buildProgram(): Command {
     .addCommand(streamCommand())
     .addCommand(auditCommand())
     .addCommand(infraCommand())
-    .addCommand(simulatorCommand());
+    .addCommand(simulatorCommand())
+    .addCommand(soakCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -13,11 +13,14 @@ export const metrics = {
   connectionLifetime: new Gauge({ name: 'binance_connection_lifetime_seconds', help: 'Age of the current Binance WebSocket connection' }),
   lastPong: new Gauge({ name: 'binance_last_pong_timestamp_seconds', help: 'Unix time of the last pong received from Binance' }),
   pongTimeouts: new Counter({ name: 'binance_pong_timeouts_total', help: 'Client pings not answered within ping_timeout_seconds' }),
+  pingsSent: new Counter({ name: 'binance_pings_sent_total', help: 'Client pings sent to Binance (every ping_interval_seconds)' }),
+  pongsReceived: new Counter({ name: 'binance_pongs_received_total', help: 'Pongs received from Binance' }),
   reconnects: new Counter({ name: 'binance_reconnects_total', help: 'Reconnects by cause', labelNames: ['reason'] as const }),
 
   // Memory (original names; fed by the memory monitor)
   rss: new Gauge({ name: 'process_memory_rss_bytes', help: 'Resident set size of the worker process' }),
   vms: new Gauge({ name: 'process_memory_vms_bytes', help: 'Virtual memory size of the worker process' }),
+  arrayBuffers: new Gauge({ name: 'k2_nodejs_array_buffers_bytes', help: 'Memory of ArrayBuffers and Buffers (outside the V8 heap; part of external)' }),
   leakScore: new Gauge({ name: 'memory_leak_detection_score', help: 'clamp(RSS slope MB/h / 50, 0, 1) x R^2 over the sample window' }),
 
   // Serializer cache (original names)

@@ -46,6 +46,9 @@ switch (command) {
   case 'simulator':
     k2(['simulator', ...rest]);
     break;
+  case 'soak':
+    k2(['soak', ...rest]);
+    break;
   case 'test': {
     const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
     // Type-check the tests too (the build covers only shipped code), then unit before
@@ -56,6 +59,6 @@ switch (command) {
     break;
   }
   default:
-    console.error(`usage: node ops/bootstrap.js start|demo|simulator|test [args]`);
+    console.error(`usage: node ops/bootstrap.js start|demo|simulator|soak|test [args]`);
     process.exit(2);
 }

@@ -1,54 +1,21 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { envName, loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import { projectRoot } from '../../lib/paths';
 import { demoNames } from '../demo-names';
 import { nonNegativeInt, positiveNumber, symbolList } from '../options';
 import { startSession } from '../session';
+import { startSimulatorProcess } from '../simulator-process';
 import { startStatusLine } from '../status-line';
+import { WorkerSupervisor } from '../worker-supervisor';
 import { localInfra, stopInfra, webUiUrl } from './start';
 
 const log = createLogger('demo');
-const k2 = join(projectRoot, 'bin', 'k2.js');
 
 interface DemoFlags {
   symbols: string[];
   rate: number;
   rotateEvery: number;
   port: number;
-}
-
-/** Keeps one worker process alive: a killed worker comes back, as an orchestrator would do it. */
-class WorkerSupervisor {
-  child: ChildProcess | undefined;
-  private stopping = false;
-  private exited: Promise<void> = Promise.resolve();
-
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  start(): void {
-    const child = spawn(process.execPath, [k2, 'worker'], { env: this.env, stdio: ['ignore', 'inherit', 'inherit'] });
-    this.child = child;
-    console.log(`worker started, pid ${child.pid} (kill it: the session resumes on the next worker, with no gap)`);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        resolve();
-        if (this.stopping) return;
-        log.warn({ event: 'demo.worker-exited', code, signal });
-        console.log(`worker ${child.pid} exited (${signal ?? code}); starting another in 1 s`);
-        setTimeout(() => this.start(), 1_000);
-      }),
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.child?.kill('SIGTERM');
-    await this.exited;
-  }
 }
 
 async function runDemo(f: DemoFlags): Promise<void> {
@@ -59,16 +26,8 @@ async function runDemo(f: DemoFlags): Promise<void> {
     `demo names (derived from the configured ones, which the demo never uses): session ${names.workflow_id}, task queue ${names.task_queue}, topic ${names.kafka_topic}, dead letters ${names.kafka_dlq_topic}`,
   );
   const started = await localInfra();
-  const sim = spawn(
-    process.execPath,
-    [k2, 'simulator', '--port', String(f.port), '--control-port', String(f.port + 1), '--symbols', f.symbols.join(','), '--rate', String(f.rate), '--json', '--stats-interval', '3600'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const urls = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: sim.stdout! }).once('line', resolve))) as {
-    ws: string;
-    rest: string;
-    control: string;
-  };
+  const sim = await startSimulatorProcess(['--port', String(f.port), '--control-port', String(f.port + 1), '--symbols', f.symbols.join(','), '--rate', String(f.rate)]);
+  const { urls } = sim;
   console.log(`simulator: ${urls.ws} (control ${urls.control})`);
   const env = {
     ...process.env,
@@ -81,7 +40,7 @@ async function runDemo(f: DemoFlags): Promise<void> {
     ...Object.fromEntries(Object.entries(names).map(([setting, value]) => [envName(setting), value])),
   };
   const config = loadConfig(env);
-  const workers = new WorkerSupervisor(env);
+  const workers = new WorkerSupervisor(env, { say: (line) => console.log(`${line}${line.includes('started') ? ' (kill it: the session resumes on the next worker, with no gap)' : ''}`) });
   workers.start();
   const { session, started: fresh } = await startSession(config, {
     symbols: f.symbols,
@@ -98,7 +57,7 @@ async function runDemo(f: DemoFlags): Promise<void> {
   console.log('stopping: the worker flushes and hands back its cursor');
   await workers.stop();
   await session.close();
-  sim.kill('SIGTERM');
+  await sim.stop();
   await stopInfra(started);
 }
 

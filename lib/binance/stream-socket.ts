@@ -177,6 +177,7 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
       this.emit('frame', isBinary ? '' : data.toString(), this.lastDataAt);
     });
     ws.on('pong', () => {
+      metrics.pongsReceived.inc();
       clearTimeout(this.pongDeadline);
       this.pongDeadline = undefined;
       metrics.lastPong.set(Date.now() / 1000);
@@ -225,6 +226,7 @@ export class BinanceStreamSocket extends EventEmitter<StreamSocketEvents> {
     this.pingTimer = setInterval(() => {
       if (this._state !== 'open' || this.pongDeadline) return;
       ws.ping();
+      metrics.pingsSent.inc();
       this.pongDeadline = setTimeout(() => {
         metrics.pongTimeouts.inc();
         log.warn({ event: 'binance.pong-timeout', timeoutMs: this.o.pingTimeoutMs });

@@ -45,6 +45,7 @@ export class MemoryMonitor {
     if (this.samples.length > this.windowSize) this.samples.shift();
     metrics.rss.set(rss);
     metrics.vms.set(vmsBytes());
+    metrics.arrayBuffers.set(process.memoryUsage().arrayBuffers);
     this.last = leakScore(this.samples);
     metrics.leakScore.set(this.last.score);
     if (this.last.score > this.warnAbove) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, projectRoot, stateDir } from '../../lib/paths';
 import { withProgress } from '../../lib/progress';
@@ -71,4 +71,19 @@ export async function startPrometheus(o: PrometheusOptions, name = 'prometheus')
  */
 export function rulesWithShortFor(rulesYaml: string, duration: string): string {
   return rulesYaml.replace(/^(\s+for:\s*)\S+\s*$/gm, `$1${duration}`);
+}
+
+/** A Prometheus config that scrapes one worker (job k2-stream-worker, as the rules expect) and evaluates `rulesFile`. */
+export function writeScrapeConfig(file: string, o: { workerTarget: string; rulesFile: string; intervalSeconds: number }): void {
+  writeFileSync(
+    file,
+    [
+      `global: { scrape_interval: ${o.intervalSeconds}s, evaluation_interval: ${o.intervalSeconds}s }`,
+      `rule_files: ['${o.rulesFile}']`,
+      'scrape_configs:',
+      '  - job_name: k2-stream-worker',
+      `    static_configs: [{ targets: ['${o.workerTarget}'] }]`,
+      '',
+    ].join('\n'),
+  );
 }

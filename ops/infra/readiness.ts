@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { AddressInfo, connect, createServer } from 'node:net';
 import { tailOf } from './process-control';
 
 export class InfraError extends Error {
@@ -11,6 +11,18 @@ export class InfraError extends Error {
     super(`${part}: ${reason}${logFile ? ` (log: ${logFile}; it ends:\n${tailOf(logFile, 10)})` : ''}`);
     this.name = 'InfraError';
   }
+}
+
+/** A port nothing listens on right now, for a service that is told its port. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+      .once('error', reject)
+      .listen(0, host, () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => resolve(port));
+      });
+  });
 }
 
 export function tcpOpen(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { MemoryMonitor } from '../../lib/memory/memory-monitor';
 import { collectProcessMetrics } from '../../lib/metrics';
 import { projectRoot } from '../../lib/paths';
 import { stopRecorded } from '../../ops/infra/process-control';
-import { installPrometheus, promtoolBinary, rulesWithShortFor, startPrometheus } from '../../ops/infra/prometheus';
+import { installPrometheus, promtoolBinary, rulesWithShortFor, startPrometheus, writeScrapeConfig } from '../../ops/infra/prometheus';
+import { freePort } from '../../ops/infra/readiness';
 import { startMetricsServer } from '../../workers/metrics-server';
 import { startWorkerReadiness, WorkerReadiness } from '../../workers/worker-readiness';
 import { eventually } from '../helpers/metrics';
@@ -41,14 +42,6 @@ describe('alert rules under promtool', () => {
   });
 });
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
 describe('a real Prometheus scraping a streaming worker', () => {
   let env: StreamEnv;
   let metricsServer: Server;
@@ -69,16 +62,7 @@ describe('a real Prometheus scraping a streaming worker', () => {
     workerUrl = `http://127.0.0.1:${workerPort}`;
     const dir = mkdtempSync(join(tmpdir(), 'k2-prom-'));
     writeFileSync(join(dir, 'rules.yml'), rulesWithShortFor(readFileSync(prom('rules', 'critical_alerts.yml'), 'utf8'), '1s'));
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-        'rule_files: [rules.yml]',
-        'scrape_configs:',
-        `  - job_name: k2-stream-worker`,
-        `    static_configs: [{ targets: ['127.0.0.1:${workerPort}'] }]`,
-      ].join('\n'),
-    );
+    writeScrapeConfig(join(dir, 'prometheus.yml'), { workerTarget: `127.0.0.1:${workerPort}`, rulesFile: 'rules.yml', intervalSeconds: 1 });
     const port = await freePort();
     await startPrometheus({ host: '127.0.0.1', port, configFile: join(dir, 'prometheus.yml'), dataDir: join(dir, 'data') }, 'prometheus-e2e');
     url = `http://127.0.0.1:${port}`;
