@@ -1,15 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Config, envName } from '../../lib/config';
+import { workerEnv } from '../../cli/worker-supervisor';
+import { Config } from '../../lib/config';
 
 /** The settings of `config` as the environment a worker process reads them from. */
 export function configEnv(config: Config): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' };
-  for (const [k, v] of Object.entries(config)) {
-    if (v === undefined || k === 'metrics_port' || k === 'temporal_metrics_port') continue;
-    env[envName(k)] = Array.isArray(v) ? v.join(',') : String(v);
-  }
-  return env;
+  return workerEnv(config, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' });
 }
 
 /** A stream worker in its own process (the built one), so a test can SIGKILL it. */
