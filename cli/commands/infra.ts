@@ -3,11 +3,12 @@ import { describeStatus, infraDown, infraStatus, infraUp, parsePartNames, PART_N
 
 export function infraCommand(): Command {
   const infra = new Command('infra').description(
-    `local infrastructure (${PART_NAMES.join(', ')}): installed on first use, bound to 127.0.0.1`,
+    `local infrastructure (${PART_NAMES.join(', ')}): installed on first use, bound to 127.0.0.1 ` +
+      '(docker: a unix socket, no bridge, containers on the host network)',
   );
   infra
     .command('up')
-    .description('install (first time) and start parts; default: temporal kafka; "all" for every part')
+    .description('install (first time) and start parts; default: temporal kafka; "all" for every part (docker included)')
     .argument('[parts...]', 'parts to start')
     .action(async (parts: string[]) => {
       console.log(describeStatus(await infraUp(parsePartNames(parts))));

@@ -1,6 +1,7 @@
 import { createLogger } from '../../lib/logger';
 import { isRecordAlive, readRecord, stopRecorded } from './process-control';
 import { InfraError } from './readiness';
+import { dockerDefaults, dockerReady, dockerStopGraceMs, installDocker, startDocker } from './docker';
 import { assertJava, installKafka, kafkaDefaults, kafkaReady, startKafka } from './kafka';
 import { installPrometheus, prometheusDefaults, prometheusReady, startPrometheus } from './prometheus';
 import { installRegistry, registryDefaults, registryReady, registryUrl, startRegistry } from './schema-registry';
@@ -8,7 +9,7 @@ import { installTemporal, startTemporal, temporalDefaults, temporalReady } from 
 
 const log = createLogger('infra');
 
-export const PART_NAMES = ['temporal', 'kafka', 'prometheus', 'schema-registry'] as const;
+export const PART_NAMES = ['temporal', 'kafka', 'prometheus', 'schema-registry', 'docker'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 interface Part {
@@ -17,6 +18,8 @@ interface Part {
   install(): Promise<void>;
   ready(): Promise<boolean>;
   start(): Promise<unknown>;
+  /** How long `down` waits after SIGTERM before SIGKILL, when the default is too short. */
+  stopGraceMs?: number;
 }
 
 const parts: Record<PartName, Part> = {
@@ -53,6 +56,14 @@ const parts: Record<PartName, Part> = {
     install: installRegistry,
     ready: () => registryReady(registryDefaults),
     start: () => startRegistry(registryDefaults),
+  },
+  docker: {
+    name: 'docker',
+    endpoints: { socket: `unix://${dockerDefaults.socket}` },
+    install: installDocker,
+    ready: () => dockerReady(dockerDefaults),
+    start: () => startDocker(dockerDefaults),
+    stopGraceMs: dockerStopGraceMs,
   },
 };
 
@@ -104,7 +115,7 @@ export async function infraUp(names: PartName[]): Promise<PartStatus[]> {
 export async function infraDown(names: PartName[]): Promise<PartStatus[]> {
   return Promise.all(
     names.map(async (n): Promise<PartStatus> => {
-      const result = await stopRecorded(n);
+      const result = await stopRecorded(n, parts[n].stopGraceMs);
       log.info({ event: 'infra.stopped', part: n, result });
       return { part: n, state: result, endpoints: parts[n].endpoints };
     }),

@@ -49,7 +49,7 @@ describe('Temporal dev server arguments', () => {
 describe('part names', () => {
   test('default is Temporal and Kafka, "all" is every part', () => {
     expect(parsePartNames([])).toEqual(['temporal', 'kafka']);
-    expect(parsePartNames(['all'])).toEqual(['temporal', 'kafka', 'prometheus', 'schema-registry']);
+    expect(parsePartNames(['all'])).toEqual(['temporal', 'kafka', 'prometheus', 'schema-registry', 'docker']);
   });
 
   test('an unknown part is refused by name', () => {
