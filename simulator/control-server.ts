@@ -21,6 +21,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  *   GET  /ground-truth?symbol=S[&fromMs=&toMs=]   ids generated (in a trade-time range)
  *   POST /faults        {"type":"stall","ms":5000} and the other faults in faults.ts
  *   POST /market/pause, /market/resume, /market/rate {"rate":100[,"symbol":"BTCUSDT"]}
+ *   POST /market/acceleration {"factor":10}      every rate times 10, the mix kept
  */
 export function startControlServer(sim: BinanceSimulator, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
@@ -46,6 +47,12 @@ export function startControlServer(sim: BinanceSimulator, host: string, port: nu
           const body = await readJson(req);
           if (typeof body.rate !== 'number' || body.rate < 0) return reply(res, 400, { error: 'rate must be a number >= 0' });
           sim.setRate(body.rate, typeof body.symbol === 'string' ? body.symbol : undefined);
+          return reply(res, 200, { ok: true });
+        }
+        if (req.method === 'POST' && url.pathname === '/market/acceleration') {
+          const body = await readJson(req);
+          if (typeof body.factor !== 'number' || body.factor < 0) return reply(res, 400, { error: 'factor must be a number >= 0' });
+          sim.setAcceleration(body.factor);
           return reply(res, 200, { ok: true });
         }
         reply(res, 404, { error: 'unknown control route' });

@@ -1,8 +1,15 @@
 import { splitSymbol } from '../lib/binance/symbols';
+import { BurstSpec, burstMultiplier } from './bursts';
 import { LedgerAggTrade, SymbolLedger } from './trade-ledger';
 
-/** How a symbol's trade rate varies: steady, bursts of 5x, or quiet spells with no trades. */
-export type RateProfile = 'steady' | 'bursty' | 'quiet';
+// Re-exported: soak chaos and other modules' tests import the generator from here.
+export { seededRandom } from './random';
+
+/** The profiles a user names: steady, bursts of 5x, or quiet spells with no trades. */
+export type NamedProfile = 'steady' | 'bursty' | 'quiet';
+
+/** How a symbol's trade rate varies over time, around its mean `rate`. */
+export type RateProfile = NamedProfile | BurstSpec;
 
 export interface SymbolSpec {
   symbol: string;
@@ -46,6 +53,7 @@ export function symbolSpec(symbol: string, rate: number, profile: RateProfile = 
 }
 
 export function rateMultiplier(profile: RateProfile, elapsedMs: number): number {
+  if (typeof profile === 'object') return burstMultiplier(profile, elapsedMs);
   switch (profile) {
     case 'steady':
       return 1;
@@ -56,18 +64,6 @@ export function rateMultiplier(profile: RateProfile, elapsedMs: number): number 
       // 10 s of silence in every 30 s: the data watchdog's worst case.
       return elapsedMs % 30_000 < 10_000 ? 0 : 1.5;
   }
-}
-
-/** A small, fast deterministic generator (mulberry32), so a seed reproduces a market. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface GeneratedAggregate extends LedgerAggTrade {
@@ -94,9 +90,13 @@ export class SymbolMarket {
     this.ledger = new SymbolLedger(spec.symbol, firstId, firstId, retention);
   }
 
-  /** Generates the trades due in `dtMs` at the current rate; all get trade time `nowUs`. */
-  generate(dtMs: number, elapsedMs: number, nowUs: number, out: GeneratedAggregate[]): void {
-    this.carry += (this.spec.rate * rateMultiplier(this.spec.profile, elapsedMs) * dtMs) / 1000;
+  /**
+   * Generates the trades due in `dtMs` at the current rate times `acceleration`; all get trade
+   * time `nowUs`. The fraction left over carries to the next call, so a rate far below one
+   * trade per tick (or per second) still yields its exact count over time.
+   */
+  generate(dtMs: number, elapsedMs: number, nowUs: number, out: GeneratedAggregate[], acceleration = 1): void {
+    this.carry += (this.spec.rate * acceleration * rateMultiplier(this.spec.profile, elapsedMs) * dtMs) / 1000;
     let due = Math.floor(this.carry);
     this.carry -= due;
     while (due > 0) {

@@ -8,7 +8,8 @@ import { createLogger } from '../lib/logger';
 import { startControlServer } from './control-server';
 import { Fault, FaultState } from './faults';
 import { aggTradePayload, TimeUnit, tradePayload } from './frames';
-import { firstIdFor, GeneratedAggregate, RateProfile, seededRandom, SymbolMarket, symbolSpec } from './market';
+import { firstIdFor, GeneratedAggregate, RateProfile, SymbolMarket, symbolSpec } from './market';
+import { seededRandom } from './random';
 import { RestApi, RestLimits } from './rest-api';
 import { SlidingWindow } from '../lib/rate-window';
 import { generateTls, TlsMode } from './tls';
@@ -31,6 +32,8 @@ export interface SimulatorOptions {
   tickMs: number;
   seed: number;
   firstIds: 'hash' | 'time';
+  /** Every symbol's rate times this: the same market, N times busier (soak runs at 10x). */
+  acceleration: number;
 }
 
 export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
@@ -52,6 +55,7 @@ export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): Sim
     tickMs: 10,
     seed: 42,
     firstIds: 'hash',
+    acceleration: 1,
     ...overrides,
   };
 }
@@ -67,6 +71,9 @@ export interface SimulatorStats {
   connections: number;
   messagesSent: number;
   messagesPerSecond: number;
+  /** Trades generated in the last second, whether or not anyone is connected. */
+  tradesPerSecond: number;
+  acceleration: number;
   restRequests: number;
   generated: Record<string, { firstId: number; lastId: number; oldestRetainedId: number }>;
 }
@@ -96,8 +103,13 @@ export class BinanceSimulator {
   private sentTotal = 0;
   private sentAtLastSample = 0;
   private rate = 0;
+  private generatedTotal = 0;
+  private generatedAtLastSample = 0;
+  private generatedRate = 0;
+  private acceleration: number;
 
   constructor(readonly options: SimulatorOptions) {
+    this.acceleration = options.acceleration;
     const random = seededRandom(options.seed);
     for (const s of options.symbols) {
       const spec = symbolSpec(s.symbol, s.rate, s.profile);
@@ -135,6 +147,8 @@ export class BinanceSimulator {
     this.statsTimer = setInterval(() => {
       this.rate = this.sentTotal - this.sentAtLastSample;
       this.sentAtLastSample = this.sentTotal;
+      this.generatedRate = this.generatedTotal - this.generatedAtLastSample;
+      this.generatedAtLastSample = this.generatedTotal;
     }, 1000);
     log.info({ event: 'sim.started', ...this.urls, symbols: [...this.markets.keys()] });
     return this.urls;
@@ -168,6 +182,10 @@ export class BinanceSimulator {
     for (const m of this.markets.values()) if (!symbol || m.spec.symbol === symbol) m.spec.rate = rate;
   }
 
+  setAcceleration(factor: number): void {
+    this.acceleration = factor;
+  }
+
   /** Ground truth: the ids a symbol has generated, in all or in a trade-time range. */
   groundTruth(symbol: string, fromMs?: number, toMs?: number): { firstId: number; lastId: number } | undefined {
     const m = this.markets.get(symbol);
@@ -187,6 +205,8 @@ export class BinanceSimulator {
       connections: this.connections.size,
       messagesSent: this.sentTotal,
       messagesPerSecond: this.rate,
+      tradesPerSecond: this.generatedRate,
+      acceleration: this.acceleration,
       restRequests: this.rest.requests,
       generated,
     };
@@ -279,7 +299,8 @@ export class BinanceSimulator {
     if (this.paused || dt <= 0) return;
     const generated: GeneratedAggregate[] = [];
     const tUs = nowUs();
-    for (const m of this.markets.values()) m.generate(dt, now - this.started, tUs, generated);
+    for (const m of this.markets.values()) m.generate(dt, now - this.started, tUs, generated, this.acceleration);
+    for (const a of generated) this.generatedTotal += a.lastId - a.firstId + 1;
     if (generated.length) this.fanOut(generated, tUs);
   }
 

@@ -2,6 +2,8 @@
 // ground truth that "nothing lost, nothing duplicated" is checked against. Trades live in
 // fixed-size typed-array rings (about 40 bytes a trade), never as per-trade objects.
 
+import { SecondIndex } from './second-index';
+
 export interface LedgerTrade {
   id: number;
   priceUnits: number;
@@ -28,15 +30,15 @@ export class SymbolLedger {
   /** Id the next trade gets; ids are consecutive from `firstId`. */
   private next: number;
   private nextAgg: number;
-  /** (second, first id in that second) pairs, so time ranges resolve outside the retention too. */
-  private readonly secondIndex: { second: number; id: number }[] = [];
+  /** Seconds of the trades the ring has dropped, so time ranges resolve outside the retention too. */
+  private readonly evicted: SecondIndex;
 
   constructor(
     readonly symbol: string,
     readonly firstId: number,
     readonly firstAggId: number,
     readonly capacity: number,
-    private readonly maxIndexSeconds = 7 * 24 * 3600,
+    maxIndexSeconds = 7 * 24 * 3600,
   ) {
     this.price = new Float64Array(capacity);
     this.qty = new Float64Array(capacity);
@@ -47,19 +49,17 @@ export class SymbolLedger {
     this.aggCount = new Uint16Array(capacity);
     this.next = firstId;
     this.nextAgg = firstAggId;
+    this.evicted = new SecondIndex(maxIndexSeconds);
   }
 
   /** Records one aggregate (one taker order) of `count` trades at one price and time. */
   appendAggregate(priceUnits: number, qtyUnits: number[], timeUs: number, buyerMaker: boolean): LedgerAggTrade {
     const aggId = this.nextAgg++;
     const firstId = this.next;
-    const second = Math.floor(timeUs / 1e6);
-    if (this.secondIndex.length === 0 || this.secondIndex[this.secondIndex.length - 1].second !== second) {
-      this.secondIndex.push({ second, id: firstId });
-      if (this.secondIndex.length > this.maxIndexSeconds) this.secondIndex.shift();
-    }
     for (const q of qtyUnits) {
       const slot = this.next % this.capacity;
+      // Only trades leaving the ring need the index: a quiet symbol's whole history may fit in it.
+      if (this.next - this.capacity >= this.firstId) this.evicted.note(Math.floor(this.time[slot] / 1e6), this.next - this.capacity);
       this.price[slot] = priceUnits;
       this.qty[slot] = q;
       this.time[slot] = timeUs;
@@ -80,6 +80,11 @@ export class SymbolLedger {
 
   get lastAggId(): number {
     return this.nextAgg - 1;
+  }
+
+  /** Seconds the index holds for trades the ring has dropped (it costs 16 bytes each). */
+  get indexedSeconds(): number {
+    return this.evicted.size;
   }
 
   /** Oldest id REST can still serve. */
@@ -155,8 +160,7 @@ export class SymbolLedger {
   private firstIdAtOrAfterAnywhere(timeUs: number): number | undefined {
     const oldest = this.get(this.oldestRetainedId);
     if (oldest && timeUs >= oldest.timeUs) return this.firstIdAtOrAfter(timeUs);
-    const second = Math.ceil(timeUs / 1e6);
-    const hit = this.secondIndex.find((e) => e.second >= second);
-    return hit?.id ?? (this.lastId >= this.firstId ? this.oldestRetainedId : undefined);
+    const hit = this.evicted.firstIdFrom(Math.ceil(timeUs / 1e6));
+    return hit ?? (this.lastId >= this.firstId ? this.oldestRetainedId : undefined);
   }
 }

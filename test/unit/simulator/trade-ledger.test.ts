@@ -36,4 +36,16 @@ describe('trade ledger', () => {
     expect(l.idsBetween(12_000_000, 13_999_999)).toEqual({ firstId: 9, lastId: 16 });
     expect(l.idsBetween(100_000_000, 200_000_000)).toBeUndefined();
   });
+
+  test('indexes seconds only for trades that left the ring', () => {
+    const l = new SymbolLedger('BTCUSDT', 1, 1, 100);
+    fill(l, 50, 10_000_000); // 100 trades at 10 s .. 34.5 s: all still in the ring
+    expect(l.indexedSeconds).toBe(0);
+    expect(l.idsBetween(10_000_000, 12_999_999)).toEqual({ firstId: 1, lastId: 12 });
+    fill(l, 50, 40_000_000); // 100 more, at 40 s .. 64.5 s: the first 100 are dropped
+    expect(l.indexedSeconds).toBe(25);
+    expect(l.oldestRetainedId).toBe(101);
+    expect(l.idsBetween(10_000_000, 12_999_999)).toEqual({ firstId: 1, lastId: 12 });
+    expect(l.idsBetween(30_000_000, 40_999_999)).toEqual({ firstId: 81, lastId: 104 });
+  });
 });
