@@ -1,22 +1,15 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { isKnownSymbol } from '../../lib/binance/symbols';
 import { binanceSymbols } from '../../simulator/binance-symbols';
 import { NamedProfile } from '../../simulator/market';
 import { binanceMix, defaultBinanceRate } from '../../simulator/profiles';
 import { simulatorOptions, SimulatorOptions, startSimulator } from '../../simulator/simulator';
 import { TlsMode } from '../../simulator/tls';
-import { nonNegativeInt, positiveNumber, symbolList } from '../options';
+import { nonNegativeInt, positiveNumber, symbolsOrCount } from '../options';
 
 type ProfileFlag = NamedProfile | 'binance';
 
 /** A list of symbols, or a count: that many Binance-like USDT pairs, majors first. */
-function symbolsOrCount(value: string): string[] {
-  if (!/^\d+$/.test(value.trim())) return symbolList(value);
-  const count = Number(value);
-  if (count < 1) throw new InvalidArgumentError('must be symbols like BTCUSDT,ETHUSDT or a count >= 1');
-  return binanceSymbols(count);
-}
-
 /** The market the flags describe: for `binance`, --rate is the total over all symbols. */
 function marketFor(symbols: string[], profile: ProfileFlag, rate: number | undefined, seed: number): SimulatorOptions['symbols'] {
   if (profile === 'binance') return binanceMix(symbols, rate ?? defaultBinanceRate(symbols.length), seed);

@@ -5,7 +5,7 @@ import { projectRoot } from '../../lib/paths';
 import { binanceSymbols } from '../../simulator/binance-symbols';
 import { parseDuration } from '../../soak/duration';
 import { runSoak, SoakProfile } from '../../soak/soak-runner';
-import { nonNegativeInt, positiveNumber, symbolList } from '../options';
+import { nonNegativeInt, positiveNumber, symbolsOrCount } from '../options';
 
 const duration = (v: string) => {
   try {
@@ -14,7 +14,6 @@ const duration = (v: string) => {
     throw new InvalidArgumentError((err as Error).message);
   }
 };
-const symbolsOrCount = (v: string) => (/^\d+$/.test(v) ? binanceSymbols(Number(v)) : symbolList(v));
 
 interface SoakFlags {
   duration: number;
