@@ -19,7 +19,8 @@ import { checkGroundTruth } from './ground-truth';
 import { SampleSeries, SoakSample } from './soak-samples';
 import { writeSoakReport } from './soak-report';
 import { memoryFit, verdict } from './soak-verdict';
-import { scrapeWorker, workerProcess } from './worker-probe';
+import { workerProcessTree } from '../lib/process-tree';
+import { scrapeWorker } from './worker-probe';
 
 const log = createLogger('soak');
 
@@ -118,7 +119,7 @@ export async function runSoak(o: SoakOptions): Promise<{ pass: boolean; files: s
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const sample = async (): Promise<SoakSample> => {
       const pid = workers.pid;
-      const proc = pid === undefined ? undefined : workerProcess(pid);
+      const proc = pid === undefined ? undefined : workerProcessTree(pid);
       return series.add((Date.now() - startedAt) / 1000, proc, await scrapeWorker(metricsUrl));
     };
     const summaryOf = () => ({

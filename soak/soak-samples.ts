@@ -1,4 +1,5 @@
-import { ProcessStat, WorkerMetrics } from './worker-probe';
+import { ProcessStat } from '../lib/process-tree';
+import { WorkerMetrics } from './worker-probe';
 
 const MB = 1024 * 1024;
 

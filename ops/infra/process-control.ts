@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logsDir, pidsDir } from '../../lib/paths';
 
@@ -29,6 +29,23 @@ export function readRecord(name: string): ProcessRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Records whose name starts with `prefix` (e.g. every worker of one build). */
+export function recordsStartingWith(prefix: string): ProcessRecord[] {
+  if (!existsSync(pidsDir)) return [];
+  return readdirSync(pidsDir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+    .map((f) => readRecord(f.slice(0, -'.json'.length)))
+    .filter((r): r is ProcessRecord => r !== undefined);
+}
+
+/** Records this process itself (a long-running worker), so a deployment on this host can stop it. */
+export function recordSelf(name: string, args: string[]): () => void {
+  mkdirSync(pidsDir, { recursive: true });
+  const record: ProcessRecord = { name, pid: process.pid, command: process.execPath, args, logFile: '', startedAt: new Date().toISOString() };
+  writeFileSync(pidFileFor(name), JSON.stringify(record, null, 2));
+  return () => rmSync(pidFileFor(name), { force: true });
 }
 
 /** Alive and still the process we started: a recycled pid running something else does not count. */
