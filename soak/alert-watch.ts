@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
+import { FiredAlert, firedAlerts } from '../lib/prometheus/prom-api';
 import { stopRecorded } from '../ops/infra/process-control';
 import { installPrometheus, startPrometheus, writeScrapeConfig } from '../ops/infra/prometheus';
 import { freePort } from '../ops/infra/readiness';
-import { FiredAlert } from './soak-verdict';
 
 const RECORD = 'soak-prometheus';
 
@@ -34,27 +34,7 @@ export async function startAlertWatch(o: { workerTarget: string; dir: string; in
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    async fired(fromMs, toMs) {
-      const q = new URLSearchParams({
-        query: 'ALERTS{alertstate="firing"}',
-        start: String(fromMs / 1000),
-        end: String(toMs / 1000),
-        step: `${o.intervalSeconds}s`,
-      });
-      const res = (await (await fetch(`${url}/api/v1/query_range?${q}`)).json()) as {
-        data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
-      };
-      return res.data.result.map(({ metric, values }) => {
-        const { __name__: _n, alertstate: _s, alertname, severity, ...labels } = metric;
-        return {
-          alertname,
-          severity: severity ?? '',
-          firstAt: new Date(values[0][0] * 1000).toISOString(),
-          lastAt: new Date(values[values.length - 1][0] * 1000).toISOString(),
-          labels,
-        };
-      });
-    },
+    fired: (fromMs, toMs) => firedAlerts(url, fromMs, toMs, o.intervalSeconds),
     async stop() {
       await stopRecorded(RECORD);
       rmSync(join(o.dir, 'data'), { recursive: true, force: true });

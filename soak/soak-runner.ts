@@ -14,13 +14,13 @@ import { startSimulatorProcess } from '../cli/simulator-process';
 import { WorkerSupervisor, workerEnv } from '../cli/worker-supervisor';
 import { startAlertWatch } from './alert-watch';
 import { ChaosEvent, ChaosKind, chaosSchedule } from './chaos';
-import { formatDuration } from './duration';
+import { formatDuration } from '../lib/duration';
 import { checkGroundTruth } from './ground-truth';
 import { SampleSeries, SoakSample } from './soak-samples';
 import { writeSoakReport } from './soak-report';
 import { memoryFit, verdict } from './soak-verdict';
 import { workerProcessTree } from '../lib/process-tree';
-import { scrapeWorker } from './worker-probe';
+import { scrapeWorker } from '../lib/prometheus/worker-scrape';
 
 const log = createLogger('soak');
 

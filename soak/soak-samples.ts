@@ -1,5 +1,5 @@
 import { ProcessStat } from '../lib/process-tree';
-import { WorkerMetrics } from './worker-probe';
+import { WorkerMetrics } from '../lib/prometheus/worker-scrape';
 
 const MB = 1024 * 1024;
 

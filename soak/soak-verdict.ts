@@ -1,5 +1,8 @@
 import { leakScore } from '../lib/memory/leak-score';
+import type { FiredAlert } from '../lib/prometheus/prom-api';
 import { SoakSample } from './soak-samples';
+
+export type { FiredAlert };
 
 // The soak's verdict: the original plan's bars (step 07: growth < 50 MB, > 10 msg/s, < 10 drops)
 // and the project's own, stricter ones. Pure: the runner hands it numbers.
@@ -70,13 +73,6 @@ export interface GroundTruthResult {
   outOfOrder: number;
 }
 
-export interface FiredAlert {
-  alertname: string;
-  severity: string;
-  firstAt: string;
-  lastAt: string;
-  labels: Record<string, string>;
-}
 
 export interface Check {
   name: string;

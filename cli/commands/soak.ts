@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../../lib/config';
 import { projectRoot } from '../../lib/paths';
 import { binanceSymbols } from '../../simulator/binance-symbols';
-import { parseDuration } from '../../soak/duration';
+import { parseDuration } from '../../lib/duration';
 import { runSoak, SoakProfile } from '../../soak/soak-runner';
 import { nonNegativeInt, positiveNumber, symbolsOrCount } from '../options';
 

@@ -1,9 +1,9 @@
 import { chaosSchedule, CHAOS_KINDS } from '../../../soak/chaos';
-import { formatDuration, parseDuration } from '../../../soak/duration';
-import { parsePromText, promByLabel, promValue } from '../../../soak/prom-text';
+import { formatDuration, parseDuration } from '../../../lib/duration';
+import { parsePromText, promByLabel, promValue } from '../../../lib/prometheus/prom-text';
 import { SampleSeries } from '../../../soak/soak-samples';
 import { memoryFit, verdict } from '../../../soak/soak-verdict';
-import { WorkerMetrics } from '../../../soak/worker-probe';
+import { WorkerMetrics } from '../../../lib/prometheus/worker-scrape';
 
 const metrics = (o: Partial<WorkerMetrics> = {}): WorkerMetrics => ({
   heapUsedBytes: 50 * 2 ** 20, heapTotalBytes: 80 * 2 ** 20, externalBytes: 0, arrayBuffersBytes: 0, eventLoopLagSeconds: 0.001, leakScore: 0,

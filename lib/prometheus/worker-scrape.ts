@@ -1,7 +1,7 @@
 import { parsePromText, promByLabel, promValue } from './prom-text';
 
-// What the soak runner reads of the worker besides the kernel's view of its process
-// (lib/process-tree.ts): its own /metrics for the V8 heap, the event loop and the stream.
+// What a worker's own /metrics says about its stream, memory and heap: read by the soak runner
+// every sample, and by the production validation when no Prometheus is configured.
 
 export interface WorkerMetrics {
   heapUsedBytes: number;
@@ -24,7 +24,13 @@ export interface WorkerMetrics {
   unrecoverable: number;
 }
 
-export async function scrapeWorker(metricsUrl: string): Promise<WorkerMetrics | undefined> {
+/** A scrape also says which process answered, and its RSS as the worker's memory monitor saw it. */
+export interface WorkerScrape extends WorkerMetrics {
+  processStartSeconds: number;
+  rssBytes: number;
+}
+
+export async function scrapeWorker(metricsUrl: string): Promise<WorkerScrape | undefined> {
   let text: string;
   try {
     const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) });
@@ -54,5 +60,7 @@ export async function scrapeWorker(metricsUrl: string): Promise<WorkerMetrics | 
     gaps: v('k2_gaps_detected_total'),
     dlq: v('k2_dlq_records_total'),
     unrecoverable: v('k2_unrecoverable_trades_total'),
+    processStartSeconds: v('process_start_time_seconds'),
+    rssBytes: v('process_memory_rss_bytes'),
   };
 }

@@ -1,4 +1,4 @@
-// The few lines of the Prometheus text format the soak runner reads from the worker's
+// The few lines of the Prometheus text format read from a worker's
 // /metrics. Written by hand: the npm parsers for it are unmaintained, and the format the worker
 // serves (prom-client) is the simple one — one `name{labels} value` per line, no timestamps.
 
