@@ -3,7 +3,7 @@ import { Kafka } from 'kafkajs';
 import { SerializerCache } from '../lib/avro/serializer';
 import { Config } from '../lib/config';
 import { createFencedWriter, sessionTransactionalId } from '../lib/kafka/fenced-writer';
-import { ensureTopics, tradeTopicSpecs } from '../lib/kafka/topics';
+import { ensureTopics, sessionTopics, tradeTopicSpecs } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { Cursor, CursorResets, mergeCursors } from '../lib/pipeline/cursor';
@@ -26,6 +26,9 @@ export interface StreamTradesInput {
   resets?: CursorResets;
   /** No socket: catch every symbol up from REST to now, flush and return (a stop after a lost worker). */
   catchUpOnly?: boolean;
+  /** Topics of the session's own instead of the worker's (a deployment's shadow session). */
+  topic?: string;
+  dlqTopic?: string;
 }
 
 export interface StreamTradesResult {
@@ -99,6 +102,7 @@ export function createStreamActivities(deps: StreamDeps) {
         if (abrupt) throw ctx.cancellationSignal.reason;
       };
 
+      const topics = sessionTopics(config, input);
       const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, workflowId) });
       let report: NodeJS.Timeout | undefined;
       let lifetimeTimer: NodeJS.Timeout | undefined;
@@ -107,7 +111,7 @@ export function createStreamActivities(deps: StreamDeps) {
         const admin = deps.kafka.admin();
         await admin.connect();
         try {
-          await ensureTopics(admin, tradeTopicSpecs(config));
+          await ensureTopics(admin, tradeTopicSpecs(config, topics));
         } finally {
           await admin.disconnect();
         }
@@ -115,7 +119,7 @@ export function createStreamActivities(deps: StreamDeps) {
         await writer.open();
         stillOurs();
 
-        const writtenUpTo = sessionTailReader(deps, input.resets);
+        const writtenUpTo = sessionTailReader(deps, topics, input.resets);
         let cursor = mergeCursors(input.cursor, previous?.cursor);
         const counts: Record<string, number> = Object.fromEntries(Object.entries(previous?.symbols ?? {}).map(([s, p]) => [s, p.count]));
         // A retry (crash, heartbeat timeout), a symbol without a cursor (a fresh session), or a
@@ -134,6 +138,7 @@ export function createStreamActivities(deps: StreamDeps) {
 
         pipeline = await buildSessionPipeline(deps, {
           symbols: input.symbols,
+          topics,
           cursor,
           counts,
           writer,

@@ -1,9 +1,35 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 // The one place settings are read. Every setting has a snake_case name (the original plan's
 // names where it had one); its environment variable is the upper-case name; an optional JSON
 // file (K2_CONFIG_FILE) may hold any of them, and the environment wins over the file.
+
+let buildIdCache: string | undefined;
+
+/** Package version + short git commit (`0.1.0-3f2a9c1`), or `-dev` outside a git checkout (an image sets BUILD_ID). */
+export function defaultBuildId(): string {
+  if (buildIdCache) return buildIdCache;
+  // This file sits in lib/ (sources) or dist/lib/ (built): the package is one or two levels up.
+  let version = '0.0.0';
+  for (const up of ['..', '../..']) {
+    try {
+      version = (JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as { version: string }).version;
+      break;
+    } catch {
+      // not here
+    }
+  }
+  let commit = 'dev';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim() || 'dev';
+  } catch {
+    // no git, or not a checkout
+  }
+  return (buildIdCache = `${version}-${commit}`);
+}
 
 const list = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
@@ -25,6 +51,11 @@ export const configSchema = z.object({
   temporal_namespace: z.string().min(1).default('default'),
   task_queue: z.string().min(1).default('binance-stream'),
   workflow_id: z.string().min(1).default('binance-stream'),
+  // Temporal Worker Versioning: every stream worker is a version (build id) of one Worker Deployment.
+  deployment_name: z.string().min(1).default('k2-stream'),
+  build_id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only').default(() => defaultBuildId()),
+  // Deployments run on an unversioned worker of their own queue: they outlive the builds they switch.
+  deploy_task_queue: z.string().min(1).default('binance-stream-deploy'),
 
   kafka_brokers: list.pipe(z.array(hostPort)).default(['127.0.0.1:9092']),
   kafka_client_id: z.string().min(1).default('k2-stream'),
@@ -74,6 +105,28 @@ export const configSchema = z.object({
   temporal_metrics_port: port.default(9464),
   memory_sample_interval_seconds: positive.default(30),
   memory_window_samples: z.coerce.number().int().min(3).default(120),
+
+  // The worker process's memory bounds (bench/worker-memory.ts measured each). The first four
+  // must hold from process start: `k2 worker` relaunches itself with them, spawners use
+  // streamWorkerCommand (workers/worker-launch.ts).
+  // V8 old space of each isolate (--max-old-space-size): a hard limit (past it the process
+  // aborts), so it leaves room for a full buffer_max_records; V8 sizes its heap lazily below it.
+  worker_heap_mb: z.coerce.number().int().min(64).default(128),
+  // V8 young generation half-space (--max-semi-space-size): V8's 16 MB costs ~3x that in RSS.
+  worker_semi_space_mb: z.coerce.number().int().min(1).max(64).default(4),
+  // libuv threads (UV_THREADPOOL_SIZE): GZIP of Kafka batches, DNS, fs. Each thread that
+  // mallocs may get its own glibc arena.
+  uv_threadpool_size: z.coerce.number().int().min(1).max(1024).default(2),
+  // glibc malloc arenas (MALLOC_ARENA_MAX); glibc's default is 8 per core, each keeping freed memory.
+  malloc_arena_max: z.coerce.number().int().min(1).max(64).default(2),
+  // Workflow threads, each a V8 isolate holding the workflow bundle (the SDK's default is 1 too).
+  workflow_thread_pool_size: z.coerce.number().int().min(1).max(16).default(1),
+  // Workflows kept in memory between tasks; the SDK's default grows with the heap limit (2,000+
+  // on a large machine). An evicted session replays its history on its next task.
+  max_cached_workflows: z.coerce.number().int().min(0).default(100),
+  // A workflow bundle built beforehand (`node dist/workers/workflow-bundle.js > file`, as the
+  // Dockerfile does) from the same build; unset: built at start-up in a short-lived process.
+  workflow_bundle_path: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

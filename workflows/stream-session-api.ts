@@ -50,6 +50,9 @@ export interface StreamSessionInput {
   resets?: CursorResets;
   /** How the previous run ended, when it ended without a result (its worker died or lost it). */
   lastRunLost?: string;
+  /** Topics of the session's own instead of the worker's (a deployment's shadow session). */
+  topic?: string;
+  dlqTopic?: string;
 }
 
 export interface SymbolStatus {

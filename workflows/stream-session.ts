@@ -182,6 +182,7 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       rotation,
       maxLifetimeMs: input.maxLifetimeMs,
       ...(Object.keys(resets).length ? { resets } : {}),
+      ...(input.topic ? { topic: input.topic, dlqTopic: input.dlqTopic } : {}),
       ...extra,
     });
 

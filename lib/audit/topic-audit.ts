@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { readPartitionRanges } from '../kafka/partition-reader';
+import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-reader';
 
 export interface SymbolAudit {
   count: number;
@@ -28,21 +28,7 @@ export async function auditTopic(
   decode: (value: Buffer) => { symbol: string; id: number } | undefined,
   o: AuditOptions = {},
 ): Promise<Map<string, SymbolAudit>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: { partition: number; high: number }[];
-  let starts: Map<number, number>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = offsets.map((p) => ({ partition: p.partition, high: Number(p.high) }));
-    starts =
-      o.sinceMs === undefined
-        ? new Map(offsets.map((p) => [p.partition, Number(p.low)]))
-        : new Map((await admin.fetchTopicOffsetsByTimestamp(topic, o.sinceMs)).map((p) => [p.partition, Number(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-  const ranges = ends.map((e) => ({ partition: e.partition, from: starts.get(e.partition) ?? 0, last: e.high - 1 }));
+  const ranges = await partitionRangesSince(kafka, topic, o.sinceMs);
   const total = ranges.reduce((n, r) => n + Math.max(0, r.last - r.from + 1), 0);
   const ids = new Map<string, number[]>();
   let read = 0;

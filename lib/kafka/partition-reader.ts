@@ -77,3 +77,19 @@ export async function readPartitionRanges(
   }
   return { highWatermarks };
 }
+
+/** Each partition from the first record written at or after `sinceMs` (or its start) to its committed end. */
+export async function partitionRangesSince(kafka: Kafka, topic: string, sinceMs?: number): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const starts =
+      sinceMs === undefined
+        ? new Map(offsets.map((p) => [p.partition, Number(p.low)]))
+        : new Map((await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)).map((p) => [p.partition, Number(p.offset)]));
+    return offsets.map((p) => ({ partition: p.partition, from: starts.get(p.partition) ?? Number(p.low), last: Number(p.high) - 1 }));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -32,12 +32,22 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
  * The trade topic and its DLQ as the config asks. With more than one replica, acks=all must
  * mean at least two copies, or a leader that dies right after acknowledging loses the batch.
  */
-export function tradeTopicSpecs(config: Config): TopicSpec[] {
+export interface SessionTopics {
+  trades: string;
+  dlq: string;
+}
+
+/** The topics a session writes: the configured ones, unless the session names its own (a shadow). */
+export function sessionTopics(config: Config, own?: { topic?: string; dlqTopic?: string }): SessionTopics {
+  return { trades: own?.topic ?? config.kafka_topic, dlq: own?.dlqTopic ?? config.kafka_dlq_topic };
+}
+
+export function tradeTopicSpecs(config: Config, topics: SessionTopics = sessionTopics(config)): TopicSpec[] {
   const rf = config.kafka_replication_factor;
   const minIsr = config.kafka_min_insync_replicas ?? (rf > 1 ? Math.min(2, rf) : undefined);
   const configs: Record<string, string> = minIsr !== undefined ? { 'min.insync.replicas': String(minIsr) } : {};
   return [
-    { topic: config.kafka_topic, partitions: config.kafka_partitions, replicationFactor: rf, configs },
-    { topic: config.kafka_dlq_topic, partitions: 1, replicationFactor: rf, configs },
+    { topic: topics.trades, partitions: config.kafka_partitions, replicationFactor: rf, configs },
+    { topic: topics.dlq, partitions: 1, replicationFactor: rf, configs },
   ];
 }

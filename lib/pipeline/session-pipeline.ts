@@ -3,6 +3,7 @@ import { SerializerCache, tradeKeyDecoder } from '../avro/serializer';
 import { BinanceRestClient } from '../binance/rest-client';
 import { Config } from '../config';
 import { FencedWriter } from '../kafka/fenced-writer';
+import { SessionTopics } from '../kafka/topics';
 import { readTopicTail } from '../kafka/topic-tail';
 import { Cursor, CursorResets } from './cursor';
 import { TradePipeline } from './trade-pipeline';
@@ -21,12 +22,12 @@ const EXCHANGE = 'BINANCE';
  * with this worker's schema count (a stray record of another producer never moves a cursor),
  * and for symbols an operator reset, records of the old id space do not.
  */
-export function sessionTailReader(deps: SessionPipelineDeps, resets: CursorResets = {}) {
+export function sessionTailReader(deps: SessionPipelineDeps, topics: SessionTopics, resets: CursorResets = {}) {
   const { config } = deps;
   return async (symbols: string[]): Promise<Map<string, number>> => {
-    const serializer = await deps.serializers.get(`${config.kafka_topic}-value`);
+    const serializer = await deps.serializers.get(`${topics.trades}-value`);
     const decode = tradeKeyDecoder(serializer.type, { header: serializer.header, exchange: EXCHANGE });
-    const tail = await readTopicTail(deps.kafka, config.kafka_topic, symbols, decode);
+    const tail = await readTopicTail(deps.kafka, topics.trades, symbols, decode);
     for (const [symbol, r] of Object.entries(resets)) {
       const id = tail.get(symbol);
       if (id !== undefined && r.from !== null && id >= r.from - config.id_regression_threshold) tail.delete(symbol);
@@ -40,6 +41,7 @@ export async function buildSessionPipeline(
   deps: SessionPipelineDeps,
   o: {
     symbols: string[];
+    topics: SessionTopics;
     cursor: Cursor;
     counts?: Record<string, number>;
     writer: FencedWriter;
@@ -49,11 +51,12 @@ export async function buildSessionPipeline(
 ): Promise<TradePipeline> {
   const { config } = deps;
   const tls = { verify: config.ssl_verify, ca: deps.caBundle };
+  const { topics, ...rest } = o;
   return new TradePipeline({
-    ...o,
-    topic: config.kafka_topic,
-    dlqTopic: config.kafka_dlq_topic,
-    serializer: await deps.serializers.get(`${config.kafka_topic}-value`),
+    ...rest,
+    topic: topics.trades,
+    dlqTopic: topics.dlq,
+    serializer: await deps.serializers.get(`${topics.trades}-value`),
     socket: {
       urls: config.binance_ws_urls,
       pingIntervalMs: config.ping_interval_seconds * 1000,

@@ -1,0 +1,191 @@
+import { Client } from '@temporalio/client';
+import { Kafka } from 'kafkajs';
+import { auditTopic } from '../audit/topic-audit';
+import { tradeKeyDecoder } from '../avro/serializer';
+import { Config } from '../config';
+import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-reader';
+import { streamSession } from '../../workflows/stream-session';
+import { stopSignal } from '../../workflows/stream-session-api';
+import type { Comparison } from '../../workflows/blue-green-api';
+import { compareWindows, tradesSince } from './compare-topics';
+import { DeployDriver, DriverName } from './deploy-driver';
+import { liveSessions, rotateOnto, sessionStatus, SHADOW_MARK } from './live-sessions';
+import { describeDeployment, pendingActivityBuild, setCurrentVersion, waitForVersion } from './worker-deployment';
+
+export interface DeployContext {
+  client: Client;
+  config: Config;
+  kafka: Kafka;
+  driver(name: DriverName): DeployDriver;
+  identity: string;
+  /** Keeps a long step's activity alive (a heartbeat). */
+  beat(): void;
+}
+
+// Trades younger than this may not be written by both sides yet when a window is compared.
+const SETTLE_MS = 5_000;
+// A rotation waits for the old run to drain (REST catch-up, flush): up to about a minute.
+const MOVE_TIMEOUT_MS = 120_000;
+
+const shadowTopic = (config: Config) => `${config.kafka_topic}.shadow`;
+
+/** The steps of a blue-green deployment, over the client, Kafka and a driver; the workflow orders them. */
+export function deploymentSteps(c: DeployContext) {
+  const { client, config } = c;
+  const ns = client.options.namespace;
+  const deployment = config.deployment_name;
+
+  return {
+    async preflight(i: { buildId: string; workflowId: string }): Promise<{ blueBuildId: string; liveSessions: string[]; symbols: string[]; refused?: string }> {
+      const d = await describeDeployment(client.workflowService, ns, deployment);
+      const blueBuildId = d?.current ?? '';
+      const sessions = await liveSessions(client, config.task_queue);
+      const base = { blueBuildId, liveSessions: sessions, symbols: [] as string[] };
+      if (!d?.current) return { ...base, refused: `deployment ${deployment} has no current version: nothing to deploy over` };
+      if (d.current === i.buildId) return { ...base, refused: `build ${i.buildId} is already current` };
+      for await (const w of client.workflow.list({ query: `WorkflowType = 'blueGreenDeployment' AND ExecutionStatus = 'Running'` })) {
+        if (w.workflowId !== i.workflowId) return { ...base, refused: `deployment ${w.workflowId} is running: one at a time` };
+      }
+      const symbols = new Set<string>();
+      for (const id of sessions) for (const s of (await sessionStatus(client, id)).symbols) symbols.add(s);
+      return { ...base, symbols: [...symbols].sort() };
+    },
+
+    async build(i: { driver: DriverName; buildId: string; source?: string }) {
+      c.beat();
+      return c.driver(i.driver).build(i.buildId, i.source);
+    },
+
+    async startGreen(i: { driver: DriverName; buildId: string; env: Record<string, string> }) {
+      const started = await c.driver(i.driver).start(i.buildId, i.env);
+      const t0 = Date.now();
+      const beat = setInterval(() => c.beat(), 5_000);
+      try {
+        await waitForVersion(client.workflowService, ns, deployment, i.buildId, { timeoutMs: 300_000 });
+      } finally {
+        clearInterval(beat);
+      }
+      return { ...started, detail: `${started.detail}; pollers seen after ${Date.now() - t0} ms` };
+    },
+
+    /** A session pinned to green, on the same symbols, into `<topic>.shadow`: green's smoke test and twin. */
+    async startShadow(i: { buildId: string; symbols: string[] }) {
+      const workflowId = `${config.workflow_id}${SHADOW_MARK}${i.buildId}`;
+      await client.workflow.start(streamSession, {
+        taskQueue: config.task_queue,
+        workflowId,
+        workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+        args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic: shadowTopic(config), dlqTopic: `${shadowTopic(config)}.dlq` }],
+        versioningOverride: { pinnedTo: { deploymentName: deployment, buildId: i.buildId } },
+      });
+      return { workflowId };
+    },
+
+    async checkShadow(i: { workflowId: string; buildId: string }) {
+      const s = await sessionStatus(client, i.workflowId);
+      const on = await pendingActivityBuild(client.workflowService, ns, i.workflowId);
+      const silent = Object.entries(s.perSymbol).filter(([, p]) => p.total === 0).map(([sym]) => sym);
+      const problems = [
+        on?.buildId !== i.buildId ? `its stream does not run on ${i.buildId} (${on?.buildId ?? 'not running'})` : '',
+        s.pipelineState !== 'streaming' ? `pipeline ${s.pipelineState ?? 'not reporting'}` : '',
+        silent.length ? `no trade acknowledged for ${silent.join(', ')}` : '',
+        s.lastError ? `last error: ${s.lastError}` : '',
+      ].filter(Boolean);
+      const total = Object.values(s.perSymbol).reduce((n, p) => n + p.total, 0);
+      return { ok: problems.length === 0, summary: problems.length ? problems.join('; ') : `green streamed and acknowledged ${total} trades` };
+    },
+
+    async compare(i: { fromMs: number; toMs: number; driver: DriverName; buildId: string; shadowWorkflowId: string; maxRssMb?: number }): Promise<Comparison> {
+      const to = i.toMs - SETTLE_MS;
+      const [blue, green] = await Promise.all([tradesSince(c.kafka, config.kafka_topic, i.fromMs - 60_000), tradesSince(c.kafka, shadowTopic(config), i.fromMs - 60_000)]);
+      const w = compareWindows(blue, green, i.fromMs - SETTLE_MS, to);
+      const greenRssMb = (await c.driver(i.driver).rssMb(i.buildId)) ?? null;
+      const s = await sessionStatus(client, i.shadowWorkflowId);
+      const greenErrors = [
+        s.pipelineState !== 'streaming' ? `shadow pipeline ${s.pipelineState}` : '',
+        s.lastError ? `shadow: ${s.lastError}` : '',
+        greenRssMb !== null && i.maxRssMb !== undefined && greenRssMb > i.maxRssMb ? `green RSS ${Math.round(greenRssMb)} MB > ${i.maxRssMb} MB` : '',
+      ].filter(Boolean);
+      return {
+        at: new Date().toISOString(),
+        windowMs: to - i.fromMs + SETTLE_MS,
+        symbols: w.symbols,
+        latencyP99Ms: w.latencyP99Ms,
+        greenRssMb: greenRssMb === null ? null : Math.round(greenRssMb),
+        greenErrors,
+        ok: greenErrors.length === 0 && w.symbols.every((x) => x.onlyBlue === 0 && x.onlyGreen === 0),
+      };
+    },
+
+    async cutover(i: { buildId: string; sessions: string[] }) {
+      c.beat();
+      const previous = await setCurrentVersion(client.workflowService, ns, deployment, i.buildId, c.identity);
+      const moved = await rotateOnto(client, i.sessions, i.buildId, { reason: `deploy ${i.buildId}`, timeoutMs: MOVE_TIMEOUT_MS, beat: c.beat });
+      const gaps = moved.map((m) => m.gapMs).filter((g): g is number => g !== null);
+      return { previous: previous ?? '', moved, gapMs: gaps.length ? Math.max(...gaps) : 0 };
+    },
+
+    async stopShadow(i: { workflowId: string }) {
+      const handle = client.workflow.getHandle(i.workflowId);
+      await handle.signal(stopSignal).catch(() => undefined);
+      const done = await Promise.race([handle.result().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000))]).catch(() => false);
+      if (!done) await handle.terminate('deployment: shadow session no longer needed').catch(() => undefined);
+      return done ? 'shadow session stopped' : 'shadow session terminated';
+    },
+
+    /** Green after the cutover: sessions stream, nothing unrecoverable, the topic contiguous since, memory bounded. */
+    async validate(i: { sinceMs: number; sessions: string[]; driver: DriverName; buildId: string; maxRssMb?: number }) {
+      const problems: string[] = [];
+      for (const id of i.sessions) {
+        const s = await sessionStatus(client, id);
+        if (!['streaming', 'rotating'].includes(s.state)) problems.push(`${id} is ${s.state}`);
+        const on = await pendingActivityBuild(client.workflowService, ns, id);
+        if (on && on.buildId !== i.buildId) problems.push(`${id} streams on ${on.buildId}`);
+      }
+      const audit = await auditTopic(c.kafka, config.kafka_topic, tradeKeyDecoder(), { sinceMs: i.sinceMs, timeoutMs: 120_000 });
+      const missing = [...audit.values()].reduce((n, a) => n + a.missingCount, 0);
+      const duplicated = [...audit.values()].reduce((n, a) => n + a.duplicates, 0);
+      if (missing || duplicated) problems.push(`topic since the cutover: ${missing} missing, ${duplicated} duplicated`);
+      let unrecoverable = 0;
+      await readPartitionRanges(c.kafka, config.kafka_dlq_topic, await partitionRangesSince(c.kafka, config.kafka_dlq_topic, i.sinceMs), (_p, _o, v) => {
+        if (v && String(v).includes('"unrecoverable_gap"')) unrecoverable++;
+      }, { timeoutMs: 60_000, purpose: 'deploy-dlq' });
+      if (unrecoverable) problems.push(`${unrecoverable} unrecoverable gap(s) since the cutover`);
+      const rss = await c.driver(i.driver).rssMb(i.buildId);
+      if (rss !== undefined && i.maxRssMb !== undefined && rss > i.maxRssMb) problems.push(`green RSS ${Math.round(rss)} MB > ${i.maxRssMb} MB`);
+      const trades = [...audit.values()].reduce((n, a) => n + a.count, 0);
+      return { ok: problems.length === 0, summary: problems.length ? problems.join('; ') : `${trades} trades since the cutover, contiguous; green RSS ${rss === undefined ? 'n/a' : `${Math.round(rss)} MB`}` };
+    },
+
+    /** Blue current again, the sessions back on it, green stopped; timed from the decision to blue's first trade. */
+    async rollback(i: { driver: DriverName; blueBuildId: string; buildId: string; sessions: string[]; cutoverDone: boolean; shadowWorkflowId?: string; stopGreen: boolean }) {
+      const t0 = Date.now();
+      const done: string[] = [];
+      if (i.shadowWorkflowId) {
+        await client.workflow.getHandle(i.shadowWorkflowId).terminate('deployment rolled back').catch(() => undefined);
+        done.push('shadow session ended');
+      }
+      let firstTradeMs = 0;
+      if (i.cutoverDone) {
+        await setCurrentVersion(client.workflowService, ns, deployment, i.blueBuildId, c.identity);
+        const moved = await rotateOnto(client, i.sessions, i.blueBuildId, { reason: `rollback from ${i.buildId}`, timeoutMs: MOVE_TIMEOUT_MS, beat: c.beat });
+        firstTradeMs = Date.now() - t0;
+        done.push(`blue ${i.blueBuildId} current, ${moved.length} session(s) back on blue`);
+      } else {
+        done.push(`blue ${i.blueBuildId} stayed current`);
+      }
+      if (i.stopGreen) done.push(await c.driver(i.driver).stop(i.buildId));
+      return { ms: i.cutoverDone ? firstTradeMs : Date.now() - t0, summary: done.join('; ') };
+    },
+
+    async finish(i: { driver: DriverName; blueBuildId: string; sessions: string[] }) {
+      for (const id of i.sessions) {
+        const on = await pendingActivityBuild(client.workflowService, ns, id);
+        if (on?.buildId === i.blueBuildId) throw new Error(`${id} still streams on blue ${i.blueBuildId}: blue not stopped`);
+      }
+      return { summary: await c.driver(i.driver).stop(i.blueBuildId) };
+    },
+  };
+}
+
+export type DeploymentSteps = ReturnType<typeof deploymentSteps>;

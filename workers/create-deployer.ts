@@ -1,0 +1,43 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createDeployActivities } from '../activities/deploy';
+import { Config } from '../lib/config';
+import { DeployDriver, DriverName } from '../lib/deploy/deploy-driver';
+import { externalDriver } from '../lib/deploy/external-driver';
+import { processDriver } from '../lib/deploy/process-driver';
+import { createKafka } from '../lib/kafka/client';
+import { workflowBundle } from './workflow-bundle';
+
+export interface Deployer {
+  worker: Worker;
+  connection: NativeConnection;
+  close(): Promise<void>;
+}
+
+/**
+ * The deployer: an unversioned worker on `deploy_task_queue` that runs blueGreenDeployment and its
+ * steps. It is not a version of the stream workers it switches between, so stopping blue or green
+ * never stops the deployment; run it wherever the driver can reach the workers (the process
+ * driver: the same host).
+ */
+export async function createDeployer(config: Config, drivers: Partial<Record<DriverName, DeployDriver>> = {}): Promise<Deployer> {
+  const connection = await NativeConnection.connect({ address: config.temporal_address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal_namespace,
+    taskQueue: config.deploy_task_queue,
+    workflowBundle: await workflowBundle(),
+    activities: createDeployActivities({
+      config,
+      kafka: createKafka({ brokers: config.kafka_brokers, clientId: `${config.kafka_client_id}-deployer` }),
+      drivers: { process: processDriver(), external: externalDriver(), compose: unavailable('compose'), ...drivers },
+    }),
+  });
+  return { worker, connection, close: () => connection.close() };
+}
+
+function unavailable(name: DriverName): DeployDriver {
+  const no = async (): Promise<never> => {
+    throw new Error(`the ${name} driver is not available on this deployer`);
+  };
+  return { name, build: no, start: no, stop: no, rssMb: async () => undefined };
+}
