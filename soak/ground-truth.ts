@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { TradeKey } from '../lib/avro/serializer';
-import { readPartitionRanges } from '../lib/kafka/partition-reader';
+import { partitionRangesSince, readPartitionRanges } from '../lib/kafka/partition-reader';
 import { GroundTruthResult } from './soak-verdict';
 
 export interface SymbolCheck {
@@ -25,14 +25,7 @@ export async function checkGroundTruth(
   decode: (value: Buffer) => TradeKey | undefined,
   onProgress?: (read: number, total: number) => void,
 ): Promise<GroundTruthResult & { perSymbol: SymbolCheck[] }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ranges: { partition: number; from: number; last: number }[];
-  try {
-    ranges = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, from: Number(p.low), last: Number(p.high) - 1 }));
-  } finally {
-    await admin.disconnect();
-  }
+  const ranges = await partitionRangesSince(kafka, topic);
   const total = ranges.reduce((n, r) => n + Math.max(0, r.last - r.from + 1), 0);
   const ids = new Map<string, number[]>();
   const outOfOrder = new Map<string, number>();
