@@ -40,7 +40,7 @@ async function scenario(client: Client, rate: number, seconds: number) {
   const suffix = `${rate}-${Date.now().toString(36)}`;
   const config = loadConfig(process.env, {
     binance_ws_urls: [urls.ws], binance_rest_urls: [urls.rest],
-    kafka_topic: `bench.pipeline.${suffix}`, kafka_dlq_topic: `bench.pipeline.${suffix}.dlq`, task_queue: `bench-pipeline-${suffix}`,
+    kafka_topic: `bench.pipeline.${suffix}`, kafka_dlq_topic: `bench.pipeline.${suffix}.dlq`, task_queue: `bench-pipeline-${suffix}`, deployment_name: `bench-pipeline-${suffix}`,
   });
   const sw = await createStreamWorker({ config });
   const running = sw.worker.run();

@@ -22,6 +22,7 @@ async function main() {
     kafka_topic: `bench.rotation.${suffix}`,
     kafka_dlq_topic: `bench.rotation.${suffix}.dlq`,
     task_queue: `bench-rotation-${suffix}`,
+    deployment_name: `bench-rotation-${suffix}`,
     status_report_interval_seconds: 0.5,
   });
   const sw = await createStreamWorker({ config });

@@ -3,6 +3,7 @@ import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { InfraError } from '../ops/infra/readiness';
 import { auditCommand } from './commands/audit';
+import { deployCommand, deployerCommand } from './commands/deploy';
 import { demoCommand } from './commands/demo';
 import { infraCommand } from './commands/infra';
 import { simulatorCommand } from './commands/simulator';
@@ -20,6 +21,8 @@ export function buildProgram(): Command {
     .addCommand(demoCommand())
     .addCommand(workerCommand())
     .addCommand(streamCommand())
+    .addCommand(deployCommand())
+    .addCommand(deployerCommand())
     .addCommand(auditCommand())
     .addCommand(infraCommand())
     .addCommand(simulatorCommand())

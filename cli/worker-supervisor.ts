@@ -1,22 +1,17 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Config, envName } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { projectRoot } from '../lib/paths';
 
 const log = createLogger('supervisor');
 const k2 = join(projectRoot, 'bin', 'k2.js');
 
-/** A config as the environment a worker process reads it from (every setting named, overrides last). */
-export function workerEnv(config: Config, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [k, v] of Object.entries(config)) if (v !== undefined) env[envName(k)] = Array.isArray(v) ? v.join(',') : String(v);
-  return { ...env, ...extra };
-}
+export { configEnv as workerEnv } from '../lib/config-env';
 
 /**
- * Keeps one worker process (`k2 worker`) alive, as an orchestrator would: a worker that exits
- * comes back after `restartDelayMs`. `kill` is for chaos and demos: the worker dies, and returns.
+ * Keeps one worker process (`k2 worker`) alive, as an orchestrator would: a worker that dies
+ * (a signal, an error) comes back after `restartDelayMs`; one that was stopped and exited cleanly
+ * (a deployment stopping the old build) stays down. `kill` is for chaos and demos.
  */
 export class WorkerSupervisor {
   child: ChildProcess | undefined;
@@ -40,7 +35,7 @@ export class WorkerSupervisor {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         resolve();
-        if (this.stopping) return;
+        if (this.stopping || (code === 0 && signal === null)) return;
         log.warn({ event: 'supervisor.worker-exited', pid: child.pid, code, signal });
         this.o.say?.(`worker ${child.pid} exited (${signal ?? code}); starting another in ${(this.o.restartDelayMs ?? 1_000) / 1000} s`);
         setTimeout(() => {

@@ -67,7 +67,7 @@ export async function runSoak(o: SoakOptions): Promise<{ pass: boolean; files: s
   const base = loadConfig();
   const wallMs = o.durationMs / o.accelerate;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-').toLowerCase();
-  const names = { workflow_id: `soak-${stamp}`, task_queue: `soak-${stamp}`, kafka_topic: `soak.${stamp}.trades`, kafka_dlq_topic: `soak.${stamp}.trades.dlq` };
+  const names = { workflow_id: `soak-${stamp}`, task_queue: `soak-${stamp}`, deployment_name: `soak-${stamp}`, kafka_topic: `soak.${stamp}.trades`, kafka_dlq_topic: `soak.${stamp}.trades.dlq` };
   const say = (line: string) => process.stdout.write(`[soak] ${line}\n`);
   say(`${formatDuration(o.durationMs)} simulated in ${formatDuration(wallMs)} (×${o.accelerate}), ${o.symbols.length} symbols, ${o.rate} trades/s (${o.profile}), session ${names.workflow_id}, topic ${names.kafka_topic}`);
 

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createDeployActivities } from '../activities/deploy';
 import { Config } from '../lib/config';
+import { configEnv } from '../lib/config-env';
 import { DeployDriver, DriverName } from '../lib/deploy/deploy-driver';
 import { externalDriver } from '../lib/deploy/external-driver';
 import { processDriver } from '../lib/deploy/process-driver';
@@ -29,7 +30,8 @@ export async function createDeployer(config: Config, drivers: Partial<Record<Dri
     activities: createDeployActivities({
       config,
       kafka: createKafka({ brokers: config.kafka_brokers, clientId: `${config.kafka_client_id}-deployer` }),
-      drivers: { process: processDriver(), external: externalDriver(), compose: unavailable('compose'), ...drivers },
+      // Green gets this deployer's settings: the same Temporal, Kafka, Binance and names.
+      drivers: { process: processDriver(configEnv(config)), external: externalDriver(), compose: unavailable('compose'), ...drivers },
     }),
   });
   return { worker, connection, close: () => connection.close() };

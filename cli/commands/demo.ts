@@ -7,6 +7,7 @@ import { startSession } from '../session';
 import { startSimulatorProcess } from '../simulator-process';
 import { startStatusLine } from '../status-line';
 import { WorkerSupervisor } from '../worker-supervisor';
+import { createDeployer } from '../../workers/create-deployer';
 import { localInfra, stopInfra, webUiUrl } from './start';
 
 const log = createLogger('demo');
@@ -42,12 +43,16 @@ async function runDemo(f: DemoFlags): Promise<void> {
   const config = loadConfig(env);
   const workers = new WorkerSupervisor(env, { say: (line) => console.log(`${line}${line.includes('started') ? ' (kill it: the session resumes on the next worker, with no gap)' : ''}`) });
   workers.start();
+  // A deployer for the demo's own Worker Deployment: `k2 deploy start --demo --build-id demo-2`.
+  const deployer = await createDeployer(config);
+  const deploying = deployer.worker.run();
   const { session, started: fresh } = await startSession(config, {
     symbols: f.symbols,
     workflowId: config.workflow_id,
   });
   console.log(`${fresh ? 'started' : 'continuing'} session ${config.workflow_id} into ${config.kafka_topic}, rotating every ${f.rotateEvery} s; Ctrl-C ends the demo`);
   console.log(`look at it: k2 stream status --workflow-id ${config.workflow_id}; k2 audit --topic ${config.kafka_topic}`);
+  console.log(`deploy a new build next to it: k2 deploy start --demo --build-id demo-2 --smoke 20s --dual 1m --validate 1m`);
   const stopLine = startStatusLine(session.handle, { workerPid: () => workers.child?.pid, webUi: webUiUrl(config) });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -55,6 +60,9 @@ async function runDemo(f: DemoFlags): Promise<void> {
   });
   stopLine();
   console.log('stopping: the worker flushes and hands back its cursor');
+  deployer.worker.shutdown();
+  await deploying.catch(() => undefined);
+  await deployer.close();
   await workers.stop();
   await session.close();
   await sim.stop();

@@ -69,30 +69,57 @@ export async function setCurrentVersion(svc: Service, namespace: string, deploym
   throw new Error(`${deploymentName}: routing to ${buildId} did not complete within 60 s`);
 }
 
+/** Whether a worker of this build polled the task queue within `withinMs`. */
+export async function buildHasPollers(svc: Service, namespace: string, taskQueue: string, buildId: string, withinMs: number): Promise<boolean> {
+  const { TaskQueueType } = temporal.api.enums.v1;
+  for (const taskQueueType of [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
+    const r = await svc.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });
+    for (const p of r.pollers ?? []) {
+      const at = Number(p.lastAccessTime?.seconds ?? 0) * 1000;
+      if (p.deploymentOptions?.buildId === buildId && Date.now() - at < withinMs) return true;
+    }
+  }
+  return false;
+}
+
 /**
- * A versioned worker gets no task until its deployment has a current version. The first worker
- * of a deployment (a first install, `npm start`, a demo, a test) therefore makes its own build
- * current; a worker joining a deployment that has one changes nothing — that is a deployment's job.
+ * A versioned worker gets no task until its deployment has a current version. A worker whose
+ * deployment has none (a first install, `npm start`, a demo, a test) makes its own build current;
+ * so does one whose current build has had no worker for `goneAfterMs` (the build is gone: a new
+ * commit on a developer's machine, a crashed fleet). A worker joining a deployment whose current
+ * build is alive changes nothing: switching is a deployment's job.
  */
 export async function adoptIfNoCurrent(
   svc: Service,
   namespace: string,
   deploymentName: string,
   buildId: string,
-  o: { identity: string; timeoutMs?: number; signal?: AbortSignal },
-): Promise<'adopted' | 'current' | 'other'> {
+  o: { identity: string; taskQueue: string; goneAfterMs?: number; timeoutMs?: number; signal?: AbortSignal; onWaiting?(current: string): void },
+): Promise<'adopted' | 'current' | 'took over' | 'other'> {
   await waitForVersion(svc, namespace, deploymentName, buildId, { timeoutMs: o.timeoutMs ?? 60_000, signal: o.signal });
-  const d = await describeDeployment(svc, namespace, deploymentName);
-  if (d?.current === buildId) return 'current';
-  if (d?.current) return 'other';
-  try {
-    await setCurrentVersion(svc, namespace, deploymentName, buildId, o.identity);
-    return 'adopted';
-  } catch (err) {
-    // Another first worker won the race (the conflict token changed): fine if one is current now.
-    const after = await describeDeployment(svc, namespace, deploymentName);
-    if (after?.current) return after.current === buildId ? 'current' : 'other';
-    throw err;
+  const goneAfter = o.goneAfterMs ?? 60_000;
+  let waited = false;
+  for (;;) {
+    const d = await describeDeployment(svc, namespace, deploymentName);
+    if (d?.current === buildId) return 'current';
+    const current = d?.current;
+    if (current && (await buildHasPollers(svc, namespace, o.taskQueue, current, goneAfter))) {
+      // Alive: unless it goes away, this worker stays a standby version (a deployment's green).
+      if (waited) return 'other';
+      waited = true;
+      o.onWaiting?.(current);
+      await abortableSleep(goneAfter, o.signal);
+      continue;
+    }
+    try {
+      await setCurrentVersion(svc, namespace, deploymentName, buildId, o.identity);
+      return current ? 'took over' : 'adopted';
+    } catch (err) {
+      // Another worker won the race (the conflict token changed): fine if one is current now.
+      const after = await describeDeployment(svc, namespace, deploymentName);
+      if (after?.current) return after.current === buildId ? 'current' : 'other';
+      throw err;
+    }
   }
 }
 

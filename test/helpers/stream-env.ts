@@ -52,6 +52,8 @@ export async function streamEnv(
     kafka_dlq_topic: `${topic}.dlq`,
     kafka_partitions: 3,
     task_queue: uniqueName('stream'),
+    // A Worker Deployment per test: a current version set by one test never routes another's tasks.
+    deployment_name: uniqueName('k2-test'),
     status_report_interval_seconds: 1,
     ...(o.brokers ? { kafka_brokers: o.brokers } : {}),
     ...(sim.urls.caFile ? { custom_ca_bundle: sim.urls.caFile } : {}),

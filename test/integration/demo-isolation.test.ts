@@ -128,6 +128,8 @@ test('k2 demo writes simulator trades under names derived from the configured on
       KAFKA_TOPIC: prod,
       KAFKA_DLQ_TOPIC: `${prod}.dlq`,
       TASK_QUEUE: prod,
+      DEPLOYMENT_NAME: prod,
+      DEPLOY_TASK_QUEUE: `${prod}-deploy`,
       // Port 0 turns the worker's metrics endpoints off, so a running `npm start` keeps its ports.
       METRICS_PORT: '0',
       TEMPORAL_METRICS_PORT: '0',
@@ -188,6 +190,7 @@ test('afterwards a session on the configured names writes every trade of a real-
     binance_rest_urls: [sim.urls.rest],
     workflow_id: prod,
     task_queue: prod,
+    deployment_name: prod,
     kafka_topic: prod,
     kafka_dlq_topic: `${prod}.dlq`,
     kafka_partitions: 3,

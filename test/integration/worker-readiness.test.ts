@@ -55,14 +55,15 @@ async function readyzUntil(r: Replica, ok: (a: { status: number; body: string })
 describe('/readyz on replicas of a rolling deploy', () => {
   // Both replicas poll one task queue that no session runs on: both are standbys.
   const taskQueue = uniqueName('readiness');
+  const deployment = uniqueName('k2-test');
   let standby: Replica | undefined;
   let noKafka: Replica | undefined;
 
   beforeAll(async () => {
-    standby = await startReplica(loadConfig(process.env, { task_queue: taskQueue }));
+    standby = await startReplica(loadConfig(process.env, { task_queue: taskQueue, deployment_name: deployment }));
     // Kafka is shared with other tests and is never stopped here: this replica's config points
     // at a port where nothing listens instead.
-    noKafka = await startReplica(loadConfig(process.env, { task_queue: taskQueue, kafka_brokers: ['127.0.0.1:1'] }));
+    noKafka = await startReplica(loadConfig(process.env, { task_queue: taskQueue, deployment_name: deployment, kafka_brokers: ['127.0.0.1:1'] }));
   }, 120_000);
 
   afterAll(async () => {

@@ -8,6 +8,8 @@ describe('demoNames', () => {
       task_queue: 'binance-stream-demo',
       kafka_topic: 'demo.market.crypto.trades.binance',
       kafka_dlq_topic: 'demo.market.crypto.trades.binance.dlq',
+      deployment_name: 'k2-stream-demo',
+      deploy_task_queue: 'binance-stream-deploy-demo',
     });
   });
 
@@ -18,13 +20,15 @@ describe('demoNames', () => {
       task_queue: 'q-eu-demo',
       kafka_topic: 'demo.trades.eu',
       kafka_dlq_topic: 'demo.trades.eu.bad',
+      deployment_name: 'k2-stream-demo',
+      deploy_task_queue: 'binance-stream-deploy-demo',
     });
   });
 
   test('no demo name is ever a configured one, even one that already looks like a demo name', () => {
     for (const env of [{}, { WORKFLOW_ID: 'binance-stream-demo', TASK_QUEUE: 'binance-stream-demo', KAFKA_TOPIC: 'demo.market.crypto.trades.binance' }]) {
       const config = loadConfig(env);
-      const configured = new Set([config.workflow_id, config.task_queue, config.kafka_topic, config.kafka_dlq_topic]);
+      const configured = new Set([config.workflow_id, config.task_queue, config.kafka_topic, config.kafka_dlq_topic, config.deployment_name, config.deploy_task_queue]);
       for (const name of Object.values(demoNames(config))) expect(configured.has(name)).toBe(false);
     }
   });

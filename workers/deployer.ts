@@ -1,0 +1,20 @@
+import { loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { createDeployer } from './create-deployer';
+
+const log = createLogger('deployer');
+
+/** `k2 deployer`: the deployer worker until SIGINT/SIGTERM. */
+export async function runDeployer(config = loadConfig()): Promise<void> {
+  const d = await createDeployer(config);
+  const stop = () => d.worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  log.info({ event: 'deployer.started', taskQueue: config.deploy_task_queue, deployment: config.deployment_name });
+  try {
+    await d.worker.run();
+  } finally {
+    await d.close();
+    log.info({ event: 'deployer.stopped' });
+  }
+}
