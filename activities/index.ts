@@ -1,6 +1,7 @@
 import { Kafka } from 'kafkajs';
 import { createProbeActivities } from './kafka-probe';
 import { createStreamActivities, StreamDeps } from './stream-trades';
+import { createValidationActivities } from './validation';
 
 export type ActivityDeps = StreamDeps & { kafka: Kafka };
 
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createProbeActivities(deps.kafka),
     ...createStreamActivities(deps),
+    ...createValidationActivities(deps),
   };
 }
 

@@ -100,6 +100,13 @@ export const configSchema = z.object({
   // Each report is a signal, i.e. history events: every 30 s keeps a 4 h run near 2,000.
   status_report_interval_seconds: positive.default(30),
 
+  // Production validation (k2 validate): figures from this Prometheus when set, otherwise from
+  // the workers' own /metrics (default: this host's metrics_port); reports under reports_dir.
+  prometheus_url: z.url().optional(),
+  worker_metrics_urls: list.pipe(z.array(z.url())).optional(),
+  // Relative to the project root.
+  reports_dir: z.string().min(1).default('reports'),
+
   metrics_host: z.string().min(1).default('127.0.0.1'),
   metrics_port: port.default(9091),
   temporal_metrics_port: port.default(9464),

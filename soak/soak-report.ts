@@ -1,17 +1,12 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChartSvg } from '../lib/report/line-chart';
+import { lineChartSvg, stackCharts } from '../lib/report/line-chart';
+import { writeAtomic } from '../lib/report/write-atomic';
 import { SoakSample } from './soak-samples';
 import { MemoryFit } from './soak-verdict';
 
 export const PROFILE_FILE = 'binance_soak_memory_profile.json';
 export const CHART_FILE = 'binance_soak_memory_profile.svg';
-
-/** Writes atomically: a soak killed mid-write still leaves the previous complete report. */
-function writeAtomic(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
-}
 
 /**
  * The memory profile (the plan's file name: samples and summary) and its picture: RSS and V8
@@ -48,7 +43,6 @@ export function writeSoakReport(dir: string, report: Record<string, unknown> & {
     series: [{ name: 'acked/s', points: report.samples.slice(1).map((s) => [hours(s), Math.round(s.ackedPerSecond)]) }],
     height: 300,
   });
-  const inner = (svg: string, y: number) => svg.replace('<svg ', `<svg y="${y}" `);
-  writeAtomic(join(dir, CHART_FILE), `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="700">\n${inner(memory, 0)}\n${inner(rate, 400)}\n</svg>\n`);
+  writeAtomic(join(dir, CHART_FILE), stackCharts([{ svg: memory, height: 400 }, { svg: rate, height: 300 }]));
   return [join(dir, PROFILE_FILE), join(dir, CHART_FILE)];
 }

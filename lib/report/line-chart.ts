@@ -79,3 +79,14 @@ export function lineChartSvg(o: ChartOptions): string {
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/** Charts one above the other in one SVG file (each keeps its own size). */
+export function stackCharts(charts: { svg: string; height: number }[], width = 800): string {
+  let y = 0;
+  const inner = charts.map((c) => {
+    const placed = c.svg.replace('<svg ', `<svg y="${y}" `);
+    y += c.height;
+    return placed;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}">\n${inner.join('\n')}\n</svg>\n`;
+}
