@@ -1,20 +1,12 @@
-import { isAbsolute, join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { Kafka } from 'kafkajs';
 import { Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { projectRoot } from '../lib/paths';
 import { checkDay, validationBaseline } from '../lib/validation/day-check';
 import type { DayCheck, DayCheckInput, ValidationReport } from '../lib/validation/day-result';
-import { writeValidationReport } from '../lib/validation/validation-report';
+import { reportDir, writeValidationReport } from '../lib/validation/validation-report';
 
 const log = createLogger('validation');
-
-/** Where a validation's report goes: `<reports_dir>/<workflow id>/`. */
-export function reportDir(config: Pick<Config, 'reports_dir'>, workflowId: string): string {
-  const base = isAbsolute(config.reports_dir) ? config.reports_dir : join(projectRoot, config.reports_dir);
-  return join(base, workflowId);
-}
 
 /** The productionValidation activities: thin adapters over lib/validation. */
 export function createValidationActivities(deps: { config: Config; kafka: Kafka }) {

@@ -10,6 +10,7 @@ import { simulatorCommand } from './commands/simulator';
 import { soakCommand } from './commands/soak';
 import { startCommand } from './commands/start';
 import { streamCommand } from './commands/stream';
+import { validateCommand } from './commands/validate';
 import { workerCommand } from './commands/worker';
 
 const log = createLogger('k2');
@@ -26,7 +27,8 @@ export function buildProgram(): Command {
     .addCommand(auditCommand())
     .addCommand(infraCommand())
     .addCommand(simulatorCommand())
-    .addCommand(soakCommand());
+    .addCommand(soakCommand())
+    .addCommand(validateCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -32,12 +32,13 @@ const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** di
 /**
  * Rotations: one per connection lifetime (6 a day at 4 h), give or take the one a window's edges
  * cut in two. Pings: one per ping interval (480 a day at 180 s); every new connection restarts
- * the interval, so each rotation may cost up to one, and 5% more absorbs reconnects.
+ * the interval after a handover without one, so each rotation may cost up to two (at a short
+ * interval; one at 180 s), and 5% of the day absorbs reconnects.
  */
 export function expectedCounts(s: SettingsInForce, windowSeconds: number): Expected {
   const rotations = windowSeconds / (s.connection_max_lifetime_hours * 3600);
   const pings = windowSeconds / s.ping_interval_seconds;
-  const pingSlack = Math.max(Math.ceil(pings * 0.05), Math.ceil(rotations) + 2);
+  const pingSlack = Math.max(Math.ceil(pings * 0.05), 2 * Math.ceil(rotations) + 2);
   return {
     windowSeconds,
     rotations: {

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import type { Config } from '../config';
+import { projectRoot } from '../paths';
 import { lineChartSvg, stackCharts } from '../report/line-chart';
 import { writeAtomic } from '../report/write-atomic';
 import type { DayCheck, ValidationReport } from './day-result';
@@ -7,6 +9,12 @@ import type { DayCheck, ValidationReport } from './day-result';
 // The validation's report on disk: validation-report.json (everything, the days as history
 // recorded them), validation-report.md (what an SRE reads) and validation-report.svg (per day:
 // the RSS band, trades/s, rotations and pings against what the settings expect).
+
+/** Where a validation's report goes: `<reports_dir>/<workflow id>/` (reports_dir relative to the project root). */
+export function reportDir(config: Pick<Config, 'reports_dir'>, workflowId: string): string {
+  const base = isAbsolute(config.reports_dir) ? config.reports_dir : join(projectRoot, config.reports_dir);
+  return join(base, workflowId);
+}
 
 export const REPORT_FILES = { json: 'validation-report.json', markdown: 'validation-report.md', chart: 'validation-report.svg' };
 

@@ -4,8 +4,8 @@ import { workerEnv } from '../../cli/worker-supervisor';
 import { Config } from '../../lib/config';
 
 /** The settings of `config` as the environment a worker process reads them from. */
-export function configEnv(config: Config): NodeJS.ProcessEnv {
-  return workerEnv(config, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' });
+export function configEnv(config: Config, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return workerEnv(config, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0', ...extra });
 }
 
 /** A stream worker in its own process (the built one), so a test can SIGKILL it. */
@@ -13,9 +13,10 @@ export class ChildWorker {
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
 
-  constructor(config: Config) {
+  /** `extra` wins over the settings (e.g. a METRICS_PORT a test's Prometheus scrapes). */
+  constructor(config: Config, extra: NodeJS.ProcessEnv = {}) {
     this.process = spawn(process.execPath, [join(__dirname, '../../dist/workers/stream-worker.js')], {
-      env: configEnv(config),
+      env: configEnv(config, extra),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));

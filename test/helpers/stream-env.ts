@@ -20,7 +20,7 @@ export interface StreamEnv {
   /** The in-process worker, unless the test runs its workers as child processes. */
   worker?: StreamWorker;
   children: ChildWorker[];
-  spawnWorker(): ChildWorker;
+  spawnWorker(extraEnv?: NodeJS.ProcessEnv): ChildWorker;
   /** Pid of the worker process that runs the session's activity now, from the server's view. */
   activityWorkerPid(): Promise<number | undefined>;
   handle?: WorkflowHandle<typeof streamSession>;
@@ -70,8 +70,8 @@ export async function streamEnv(
     client,
     worker,
     children: [],
-    spawnWorker() {
-      const child = new ChildWorker(config);
+    spawnWorker(extraEnv) {
+      const child = new ChildWorker(config, extraEnv);
       env.children.push(child);
       return child;
     },
