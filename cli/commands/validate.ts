@@ -6,6 +6,7 @@ import type { ValidationReport } from '../../lib/validation/day-result';
 import { reportDir, writeValidationReport } from '../../lib/validation/validation-report';
 import { productionValidation } from '../../workflows';
 import { abortSignal, checkNowSignal, DAY_MS, reportQuery, ValidationInput, validationWorkflowId } from '../../workflows/production-validation-api';
+import { demoNames } from '../demo-names';
 import { connectClient } from '../session';
 import { webUiUrl } from './start';
 
@@ -27,6 +28,7 @@ const positiveInt = (v: string) => {
 export const DEFAULT_SCHEDULE_ID = 'validate-weekly';
 
 interface RunFlags {
+  demo?: boolean;
   days: number;
   interval: number;
   buildId?: string;
@@ -38,7 +40,14 @@ const withRunFlags = (c: Command) =>
     .option('--days <n>', 'number of daily checks', positiveInt, 7)
     .option('--interval <d>', 'time between checks (24h, 2m, …)', duration, DAY_MS)
     .option('--build-id <id>', 'the Worker Deployment build under validation (names the run validate-<build id>)')
-    .option('--stop-on-failure', 'end at the first failed day');
+    .option('--stop-on-failure', 'end at the first failed day')
+    .option('--demo', "validate the demo's session (npm run demo): its task queue, so its worker checks its topic");
+
+/** The settings, or the demo's names over them. */
+const configFor = (f: { demo?: boolean }): Config => {
+  const config = loadConfig();
+  return f.demo ? { ...config, ...demoNames(config) } : config;
+};
 
 const inputOf = (f: RunFlags): ValidationInput => ({ days: f.days, intervalMs: f.interval, buildId: f.buildId, stopOnFailure: !!f.stopOnFailure });
 
@@ -94,8 +103,8 @@ export function validateCommand(): Command {
     .option('--workflow-id <id>', 'another workflow id')
     .option('--wait', 'follow it until the verdict')
     .action(async (f: RunFlags & { workflowId?: string; wait?: boolean }) => {
-      const config = loadConfig();
-      const workflowId = f.workflowId ?? validationWorkflowId(f.buildId, new Date());
+      const config = configFor(f);
+      const workflowId = f.workflowId ?? `${validationWorkflowId(f.buildId, new Date())}${f.demo ? '-demo' : ''}`;
       await withClient(config, async (client) => {
         try {
           await client.workflow.start(productionValidation, { taskQueue: config.task_queue, workflowId, args: [inputOf(f)] });
@@ -116,7 +125,7 @@ export function validateCommand(): Command {
     .option('--every <d>', 'time between validations', duration, 7 * DAY_MS)
     .option('--schedule-id <id>', 'schedule id', DEFAULT_SCHEDULE_ID)
     .action(async (f: RunFlags & { every: number; scheduleId: string }) => {
-      const config = loadConfig();
+      const config = configFor(f);
       await withClient(config, async (client) => {
         try {
           await client.schedule.create({
