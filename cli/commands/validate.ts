@@ -81,15 +81,19 @@ async function follow(client: Client, workflowId: string, everyMs = 30_000): Pro
   const handle = client.workflow.getHandle<typeof productionValidation>(workflowId);
   let seen = 0;
   let done = false;
+  let lastLine = 0;
   const result = handle.result().finally(() => void (done = true));
   while (!done) {
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, Math.min(everyMs, 5_000)))]);
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))]);
     if (done) break;
     const r = await handle.query(reportQuery).catch(() => undefined);
     if (!r) continue;
     for (const d of r.days.slice(seen)) console.log(`day ${d.day}/${r.plannedDays}: ${d.pass ? 'PASS' : 'FAIL'}${d.error ? ` (${d.error})` : ''}`);
     seen = r.days.length;
-    if (r.nextCheckAt) process.stderr.write(`validate: ${r.verdict.summary}; next check in ${formatDuration(Date.parse(r.nextCheckAt) - Date.now())} (${r.nextCheckAt})\n`);
+    if (r.nextCheckAt && Date.now() - lastLine >= everyMs) {
+      lastLine = Date.now();
+      process.stderr.write(`validate: ${r.verdict.summary}; next check in ${formatDuration(Date.parse(r.nextCheckAt) - Date.now())} (${r.nextCheckAt})\n`);
+    }
   }
   const final = await result;
   console.log(`${final.summary}\nreport: ${final.reportPath}\nchart: ${final.chartPath}`);

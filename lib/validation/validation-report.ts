@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config';
+import { formatDuration } from '../duration';
 import { projectRoot } from '../paths';
 import { lineChartSvg, stackCharts } from '../report/line-chart';
 import { writeAtomic } from '../report/write-atomic';
@@ -22,7 +23,7 @@ const mark = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
 const cell = (v: unknown) => String(v ?? '–').replace(/\|/g, '\\|');
 
 function dayLines(d: DayCheck): string[] {
-  const lines = [`### Day ${d.day}: ${mark(d.pass)} (${d.from} → ${d.to}, ${d.windowHours} h, evidence: ${d.source})`, ''];
+  const lines = [`### Day ${d.day}: ${mark(d.pass)} (${d.from} → ${d.to}, ${formatDuration(d.windowHours * 3_600_000)}, evidence: ${d.source})`, ''];
   if (d.error) return [...lines, `The check could not run: ${d.error}`, ''];
   lines.push('| criterion | source | bar | measured | result |', '| --- | --- | --- | --- | --- |');
   for (const c of d.criteria) lines.push(`| ${cell(c.name)} | ${c.source} | ${cell(c.bar)} | ${cell(c.value)} | ${c.status} |`);
@@ -48,7 +49,7 @@ export function validationMarkdown(r: ValidationReport): string {
     '',
     `**${r.verdict.summary}**`,
     '',
-    `Build ${r.buildId ?? '(not given)'}; started ${r.startedAt}; ${r.plannedDays} checks every ${r.intervalHours} h; state ${r.state}${r.nextCheckAt ? `; next check ${r.nextCheckAt}` : ''}.`,
+    `Build ${r.buildId ?? '(not given)'}; started ${r.startedAt}; ${r.plannedDays} checks every ${formatDuration(r.intervalHours * 3_600_000)}; state ${r.state}${r.nextCheckAt ? `; next check ${r.nextCheckAt}` : ''}.`,
     ...(r.abortReason ? ['', `Aborted: ${r.abortReason}`] : []),
     '',
     '| day | window | result | RSS MB | trades/s | rotations | pings | critical alerts | missing | duplicated |',
@@ -57,7 +58,7 @@ export function validationMarkdown(r: ValidationReport): string {
       const f = d.figures;
       const rss = f?.memory ? `${f.memory.minMb.toFixed(0)}–${f.memory.maxMb.toFixed(0)}` : '–';
       const critical = f?.alerts ? f.alerts.filter((a) => a.severity === 'critical').length : '–';
-      return `| ${d.day} | ${d.windowHours} h | ${d.error ? 'ERROR' : mark(d.pass)} | ${rss} | ${f ? f.tradesPerSecond.toFixed(1) : '–'} | ${f?.rotations ?? '–'} | ${f?.pings ?? '–'} | ${critical} | ${f?.completeness?.missing ?? '–'} | ${f?.completeness?.duplicated ?? '–'} |`;
+      return `| ${d.day} | ${formatDuration(d.windowHours * 3_600_000)} | ${d.error ? 'ERROR' : mark(d.pass)} | ${rss} | ${f ? f.tradesPerSecond.toFixed(1) : '–'} | ${f?.rotations ?? '–'} | ${f?.pings ?? '–'} | ${critical} | ${f?.completeness?.missing ?? '–'} | ${f?.completeness?.duplicated ?? '–'} |`;
     }),
     '',
     ...r.days.flatMap(dayLines),

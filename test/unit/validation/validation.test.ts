@@ -38,6 +38,9 @@ describe('expected counts follow the settings in force', () => {
     const e = expectedCounts({ connection_max_lifetime_hours: 4, ping_interval_seconds: 180 }, 3_600);
     expect(e.rotations).toEqual(expect.objectContaining({ min: 0, max: 2 }));
     expect(e.pings.expected).toBe(20);
+    // Ten minutes of RSS say nothing about growth per day.
+    const short = evaluateDay(figures({ memory: { minMb: 200, maxMb: 216, growthMbPerDay: 2304, samples: 20 } }), expectedCounts({ connection_max_lifetime_hours: 4, ping_interval_seconds: 180 }, 600), DEFAULT_BARS);
+    expect(short.find((c) => c.name === 'RSS growth per day')?.status).toBe('unmeasured');
   });
 });
 
