@@ -96,6 +96,8 @@ async function follow(client: Client, workflowId: string, everyMs = 30_000): Pro
     }
   }
   const final = await result;
+  const last = await handle.query(reportQuery).catch(() => undefined);
+  for (const d of last?.days.slice(seen) ?? []) console.log(`day ${d.day}/${last!.plannedDays}: ${d.pass ? 'PASS' : 'FAIL'}${d.error ? ` (${d.error})` : ''}`);
   console.log(`${final.summary}\nreport: ${final.reportPath}\nchart: ${final.chartPath}`);
 }
 

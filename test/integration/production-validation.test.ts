@@ -135,10 +135,12 @@ describe('the check activity against a real Prometheus scraping a streaming work
   test('a forced pong loss fires a critical alert, and the day fails', async () => {
     const fromMs = Date.now();
     env.sim.inject({ type: 'no-pong', ms: 10_000 });
+    // Stored as the check reads it: an ALERTS series, not only the rule manager's state.
     await eventually(async () => {
-      const res = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: { alertname: string }; state: string }[] } };
-      return res.data.alerts.some((a) => a.labels.alertname === 'BinanceConnectionStale' && a.state === 'firing');
+      const res = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent('ALERTS{alertname="BinanceConnectionStale",alertstate="firing"}')}`)).json()) as { data: { result: unknown[] } };
+      return res.data.result.length > 0;
     }, 45_000, 'BinanceConnectionStale firing');
+    await sleep(1_000);
     const day = await check(2, fromMs, Date.now());
     expect(criterion(day, 'critical alerts fired')).toEqual(expect.objectContaining({ status: 'fail', value: expect.stringContaining('BinanceConnectionStale') }));
     expect(day.pass).toBe(false);
