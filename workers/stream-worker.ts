@@ -1,10 +1,13 @@
 import { Config, loadConfig } from '../lib/config';
+import { workerRecordName } from '../lib/deploy/worker-records';
 import { createLogger } from '../lib/logger';
 import { MemoryMonitor } from '../lib/memory/memory-monitor';
 import { collectProcessMetrics } from '../lib/metrics';
+import { recordSelf } from '../ops/infra/process-control';
 import { createStreamWorker } from './create-worker';
 import { startMetricsServer } from './metrics-server';
 import { installTemporalRuntime } from './temporal-runtime';
+import { followSupervisor, reportBounds } from './worker-launch';
 import { startWorkerReadiness, WorkerReadiness } from './worker-readiness';
 
 const log = createLogger('worker');
@@ -58,8 +61,25 @@ export async function runStreamWorker(config: Config = loadConfig()): Promise<vo
   }
 }
 
+/**
+ * The worker as a process of its own: `k2 worker`, or this file run by node (tests kill and
+ * measure that pid, so it runs here and never relaunches itself; see worker-launch.ts).
+ */
+export async function runWorkerProcess(): Promise<void> {
+  const config = loadConfig();
+  reportBounds(config);
+  followSupervisor();
+  // Recorded under its build, so a deployment on this host can stop the old build's workers.
+  const unrecord = recordSelf(workerRecordName(config.build_id, process.pid), process.argv.slice(1));
+  try {
+    await runStreamWorker(config);
+  } finally {
+    unrecord();
+  }
+}
+
 if (require.main === module) {
-  runStreamWorker().catch((err: Error) => {
+  runWorkerProcess().catch((err: Error) => {
     log.error({ event: 'worker.failed', err: err.message });
     process.exit(1);
   });

@@ -4,7 +4,7 @@ import { auditTopic } from '../audit/topic-audit';
 import { tradeKeyDecoder } from '../avro/serializer';
 import { Config } from '../config';
 import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-reader';
-import { streamSession } from '../../workflows/stream-session';
+import { shadowSession } from '../../workflows/shadow-session';
 import { stopSignal } from '../../workflows/stream-session-api';
 import type { Comparison } from '../../workflows/blue-green-api';
 import { compareWindows, tradesSince } from './compare-topics';
@@ -71,7 +71,7 @@ export function deploymentSteps(c: DeployContext) {
     /** A session pinned to green, on the same symbols, into `<topic>.shadow`: green's smoke test and twin. */
     async startShadow(i: { buildId: string; symbols: string[] }) {
       const workflowId = `${config.workflow_id}${SHADOW_MARK}${i.buildId}`;
-      await client.workflow.start(streamSession, {
+      await client.workflow.start(shadowSession, {
         taskQueue: config.task_queue,
         workflowId,
         workflowIdConflictPolicy: 'TERMINATE_EXISTING',
@@ -97,10 +97,12 @@ export function deploymentSteps(c: DeployContext) {
 
     async compare(i: { fromMs: number; toMs: number; driver: DriverName; buildId: string; shadowWorkflowId: string; maxRssMb?: number }): Promise<Comparison> {
       const to = i.toMs - SETTLE_MS;
-      const [blue, green] = await Promise.all([tradesSince(c.kafka, config.kafka_topic, i.fromMs - 60_000), tradesSince(c.kafka, shadowTopic(config), i.fromMs - 60_000)]);
-      const w = compareWindows(blue, green, i.fromMs - SETTLE_MS, to);
-      const greenRssMb = (await c.driver(i.driver).rssMb(i.buildId)) ?? null;
       const s = await sessionStatus(client, i.shadowWorkflowId);
+      // The shadow starts at the live stream without a cursor: nothing before its first trade is its to write.
+      const from = Math.max(i.fromMs - SETTLE_MS, Date.parse(s.firstTradeAt ?? '') + 1_000 || 0);
+      const [blue, green] = await Promise.all([tradesSince(c.kafka, config.kafka_topic, i.fromMs - 60_000), tradesSince(c.kafka, shadowTopic(config), i.fromMs - 60_000)]);
+      const w = compareWindows(blue, green, from, to);
+      const greenRssMb = (await c.driver(i.driver).rssMb(i.buildId)) ?? null;
       const greenErrors = [
         s.pipelineState !== 'streaming' ? `shadow pipeline ${s.pipelineState}` : '',
         s.lastError ? `shadow: ${s.lastError}` : '',
@@ -108,7 +110,7 @@ export function deploymentSteps(c: DeployContext) {
       ].filter(Boolean);
       return {
         at: new Date().toISOString(),
-        windowMs: to - i.fromMs + SETTLE_MS,
+        windowMs: to - from,
         symbols: w.symbols,
         latencyP99Ms: w.latencyP99Ms,
         greenRssMb: greenRssMb === null ? null : Math.round(greenRssMb),
@@ -137,10 +139,17 @@ export function deploymentSteps(c: DeployContext) {
     async validate(i: { sinceMs: number; sessions: string[]; driver: DriverName; buildId: string; maxRssMb?: number }) {
       const problems: string[] = [];
       for (const id of i.sessions) {
-        const s = await sessionStatus(client, id);
-        if (!['streaming', 'rotating'].includes(s.state)) problems.push(`${id} is ${s.state}`);
-        const on = await pendingActivityBuild(client.workflowService, ns, id);
-        if (on && on.buildId !== i.buildId) problems.push(`${id} streams on ${on.buildId}`);
+        // A stream between two attempts or runs is briefly not running: give it a little while.
+        let on: Awaited<ReturnType<typeof pendingActivityBuild>>;
+        for (let t = 0; t < 15 && (on = await pendingActivityBuild(client.workflowService, ns, id))?.buildId !== i.buildId; t++) await new Promise((r) => setTimeout(r, 1_000));
+        if (on?.buildId !== i.buildId) {
+          problems.push(`${id} does not stream on green (${on ? `on ${on.buildId}` : 'not running'})`);
+          continue;
+        }
+        // Green answers the session's queries now; one that does not answer is a problem, not a wait.
+        const s = await Promise.race([sessionStatus(client, id), new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]).catch(() => undefined);
+        if (!s) problems.push(`${id} does not answer its status query`);
+        else if (!['streaming', 'rotating'].includes(s.state)) problems.push(`${id} is ${s.state}`);
       }
       const audit = await auditTopic(c.kafka, config.kafka_topic, tradeKeyDecoder(), { sinceMs: i.sinceMs, timeoutMs: 120_000 });
       const missing = [...audit.values()].reduce((n, a) => n + a.missingCount, 0);

@@ -6,11 +6,7 @@ import { freePort } from '../../ops/infra/readiness';
 import { runCommand } from '../../ops/infra/run-command';
 import { workerProcessTree } from '../process-tree';
 import { BuildResult, DeployDriver, StartedWorkers } from './deploy-driver';
-
-/** The record name of a worker of `buildId`: workers record themselves, the driver records what it starts. */
-export function workerRecordName(buildId: string, pid: number | 'green'): string {
-  return `worker-${buildId}-${pid}`;
-}
+import { workerRecordName, workerRecordPrefix } from './worker-records';
 
 const buildDir = (buildId: string) => join(cacheDir, 'builds', buildId.replace(/[^A-Za-z0-9._-]/g, '_'));
 
@@ -56,14 +52,14 @@ export function processDriver(baseEnv: NodeJS.ProcessEnv = process.env): DeployD
     },
 
     async stop(buildId) {
-      const records = recordsStartingWith(`worker-${buildId}-`);
+      const records = recordsStartingWith(workerRecordPrefix(buildId));
       const results = await Promise.all(records.map((r) => stopRecorded(r.name, 60_000)));
       const stopped = results.filter((r) => r === 'stopped').length;
       return stopped ? `stopped ${stopped} worker process(es) of ${buildId}` : `no running worker of ${buildId} on this host`;
     },
 
     async rssMb(buildId) {
-      const alive = recordsStartingWith(`worker-${buildId}-`).filter(isRecordAlive);
+      const alive = recordsStartingWith(workerRecordPrefix(buildId)).filter(isRecordAlive);
       if (alive.length === 0) return undefined;
       return alive.reduce((mb, r) => mb + (workerProcessTree(r.pid)?.rssBytes ?? 0) / 2 ** 20, 0);
     },
