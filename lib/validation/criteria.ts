@@ -45,7 +45,7 @@ export function expectedCounts(s: SettingsInForce, windowSeconds: number): Expec
       expected: round(rotations),
       min: Math.max(0, Math.floor(rotations) - 1),
       max: Math.ceil(rotations) + 1,
-      because: `${round(windowSeconds / 3600)} h / connection_max_lifetime_hours ${Number(s.connection_max_lifetime_hours.toPrecision(4))}`,
+      because: `${Number((windowSeconds / 3600).toPrecision(3))} h / connection_max_lifetime_hours ${Number(s.connection_max_lifetime_hours.toPrecision(4))}`,
     },
     pings: {
       expected: round(pings),
