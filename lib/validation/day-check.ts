@@ -65,7 +65,8 @@ export async function checkDay(deps: DayCheckDeps, i: DayCheckInput): Promise<Da
   const windowSeconds = (i.toMs - i.fromMs) / 1000;
   let evidence: Evidence;
   if (config.prometheus_url) {
-    evidence = await prometheusEvidence(config.prometheus_url, window);
+    // A day of samples takes a while to read: each query is a heartbeat.
+    evidence = await prometheusEvidence(config.prometheus_url, window, (what) => deps.onProgress?.(`prometheus ${what}`));
   } else {
     const now = await snapshotWorkers(workerMetricsUrls(config));
     evidence = workerMetricsEvidence(i.baseline ?? [], now.snapshots, now.unreachable);

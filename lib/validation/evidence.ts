@@ -63,11 +63,15 @@ function memoryOf(series: PromSeries[], w: Window): MemoryFigures | null {
 }
 
 /** The window as Prometheus saw it. Counters go back five minutes (the staleness window) to find the sample before the window. */
-export async function prometheusEvidence(url: string, w: Window): Promise<Evidence> {
+export async function prometheusEvidence(url: string, w: Window, onQuery: (what: string) => void = () => {}): Promise<Evidence> {
   const lookbackS = 300;
   const fromS = w.fromMs / 1000;
   const toS = w.toMs / 1000;
-  const counter = (name: string) => rawSamples(url, `${name}${SELECT}`, fromS - lookbackS, toS);
+  const counter = async (name: string) => {
+    const series = await rawSamples(url, `${name}${SELECT}`, fromS - lookbackS, toS);
+    onQuery(name);
+    return series;
+  };
   const counters = Object.fromEntries(
     await Promise.all(Object.entries(COUNTERS).map(async ([figure, name]) => [figure, seriesIncrease(await counter(name), w)] as const)),
   ) as Record<keyof typeof COUNTERS, number>;
@@ -77,6 +81,7 @@ export async function prometheusEvidence(url: string, w: Window): Promise<Eviden
     reconnects[reason] = (reconnects[reason] ?? 0) + counterIncrease(inWindow(s, w).map(([, v]) => v));
   }
   const memory = memoryOf(await rawSamples(url, `process_memory_rss_bytes${SELECT}`, fromS, toS), w);
+  onQuery('process_memory_rss_bytes');
   const scores = (await rawSamples(url, `memory_leak_detection_score${SELECT}`, fromS, toS)).flatMap((s) => s.values.map(([, v]) => v));
   // Every evaluation interval (the project's is 15 s), finer for a short window.
   const stepS = Math.max(1, Math.min(15, Math.floor((toS - fromS) / 100)));
