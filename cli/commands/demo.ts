@@ -60,7 +60,8 @@ async function runDemo(f: DemoFlags): Promise<void> {
   });
   stopLine();
   console.log('stopping: the worker flushes and hands back its cursor');
-  deployer.worker.shutdown();
+  // The SDK may have begun shutting it down on the same Ctrl-C.
+  if (deployer.worker.getState() === 'RUNNING') deployer.worker.shutdown();
   await deploying.catch(() => undefined);
   await deployer.close();
   await workers.stop();
