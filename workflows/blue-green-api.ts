@@ -25,6 +25,8 @@ export interface DeploymentInput {
   /** Extra settings for green's workers (environment variables), e.g. to point it elsewhere. */
   greenEnv?: Record<string, string>;
   requestedBy?: string;
+  /** After a landing deployment, start the production validation of the new build (the plan's step 09). */
+  validation?: { days?: number; intervalMs?: number };
 }
 
 export type StepName = 'preflight' | 'build' | 'start green' | 'smoke test' | 'dual operation' | 'approval' | 'cutover' | 'validation' | 'rollback' | 'finish';
@@ -70,4 +72,6 @@ export interface DeploymentProgress {
   rollbackMs?: number;
   outcome?: Outcome;
   reason?: string;
+  /** The productionValidation started for the new build, if any. */
+  validationWorkflowId?: string;
 }

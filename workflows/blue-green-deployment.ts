@@ -1,4 +1,6 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { productionValidation } from './production-validation';
+import { validationWorkflowId } from './production-validation-api';
 import type { createDeployActivities } from '../activities/deploy';
 import {
   abortSignal,
@@ -135,6 +137,16 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     );
 
     await step('finish', () => long.finish({ driver: input.driver, blueBuildId: pre.blueBuildId, sessions: pre.liveSessions }), (r) => ({ ok: true, summary: r.summary }));
+    if (input.validation) {
+      // Abandoned on close: the validation outlives the deployment by days, on the stream workers.
+      const child = await startChild(productionValidation, {
+        workflowId: validationWorkflowId(input.buildId, new Date()),
+        taskQueue: pre.streamTaskQueue,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [{ buildId: input.buildId, ...input.validation }],
+      });
+      progress.validationWorkflowId = child.workflowId;
+    }
     return end('deployed');
   } catch (err) {
     // Anything that went wrong — a failed check, an abort, an activity that gave up — rolls back.

@@ -54,6 +54,8 @@ interface StartFlags {
   greenEnv?: Record<string, string>;
   follow: boolean;
   demo?: boolean;
+  thenValidate?: number;
+  validationInterval?: number;
 }
 
 export function deployCommand(): Command {
@@ -71,6 +73,8 @@ export function deployCommand(): Command {
     .option('--check-every <d>', 'comparison and validation interval (default: a fifth of dual operation)', duration)
     .option('--max-green-rss-mb <n>', "green's memory threshold", positiveNumber)
     .option('--green-env <NAME=value>', "a setting for green's workers (repeatable)", keyValue)
+    .option('--then-validate <days>', 'after a landing deployment, start the production validation of the build (days)', positiveNumber)
+    .option('--validation-interval <d>', 'time between the validation checks (default 24h)', duration)
     .option('--no-follow', 'start it and return')
     .option('--demo', "deploy next to `npm run demo`'s workers (the demo's names)")
     .action(async (f: StartFlags) => {
@@ -94,6 +98,7 @@ export function deployCommand(): Command {
               checkEveryMs: f.checkEvery,
               maxGreenRssMb: f.maxGreenRssMb,
               greenEnv: f.greenEnv,
+              validation: f.thenValidate ? { days: f.thenValidate, intervalMs: f.validationInterval } : undefined,
               requestedBy: process.env.USER ?? 'k2',
             },
           ],

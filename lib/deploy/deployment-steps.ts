@@ -36,11 +36,11 @@ export function deploymentSteps(c: DeployContext) {
   const deployment = config.deployment_name;
 
   return {
-    async preflight(i: { buildId: string; workflowId: string }): Promise<{ blueBuildId: string; liveSessions: string[]; symbols: string[]; refused?: string }> {
+    async preflight(i: { buildId: string; workflowId: string }): Promise<{ blueBuildId: string; liveSessions: string[]; symbols: string[]; streamTaskQueue: string; refused?: string }> {
       const d = await describeDeployment(client.workflowService, ns, deployment);
       const blueBuildId = d?.current ?? '';
       const sessions = await liveSessions(client, config.task_queue);
-      const base = { blueBuildId, liveSessions: sessions, symbols: [] as string[] };
+      const base = { blueBuildId, liveSessions: sessions, symbols: [] as string[], streamTaskQueue: config.task_queue };
       if (!d?.current) return { ...base, refused: `deployment ${deployment} has no current version: nothing to deploy over` };
       if (d.current === i.buildId) return { ...base, refused: `build ${i.buildId} is already current` };
       for await (const w of client.workflow.list({ query: `WorkflowType = 'blueGreenDeployment' AND ExecutionStatus = 'Running'` })) {
