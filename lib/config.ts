@@ -113,18 +113,15 @@ export const configSchema = z.object({
   memory_sample_interval_seconds: positive.default(30),
   memory_window_samples: z.coerce.number().int().min(3).default(120),
 
-  // The worker process's memory bounds (bench/worker-memory.ts measured each). The first four
+  // The worker process's memory bounds (bench/worker-memory.ts measured each). The first three
   // must hold from process start: `k2 worker` relaunches itself with them, spawners use
   // streamWorkerCommand (workers/worker-launch.ts).
   // V8 old space of each isolate (--max-old-space-size): a hard limit (past it the process
   // aborts), so it leaves room for a full buffer_max_records; V8 sizes its heap lazily below it.
   worker_heap_mb: z.coerce.number().int().min(64).default(128),
-  // V8 young generation half-space (--max-semi-space-size): V8's 16 MB costs ~3x that in RSS.
+  // V8 young generation half-space (--max-semi-space-size): V8's 16 MB costs ~25 MB of RSS more.
   worker_semi_space_mb: z.coerce.number().int().min(1).max(64).default(4),
-  // libuv threads (UV_THREADPOOL_SIZE): GZIP of Kafka batches, DNS, fs. Each thread that
-  // mallocs may get its own glibc arena.
-  uv_threadpool_size: z.coerce.number().int().min(1).max(1024).default(2),
-  // glibc malloc arenas (MALLOC_ARENA_MAX); glibc's default is 8 per core, each keeping freed memory.
+  // glibc malloc arenas (MALLOC_ARENA_MAX): glibc's default is 8 per core, each keeping freed memory.
   malloc_arena_max: z.coerce.number().int().min(1).max(64).default(2),
   // Workflow threads, each a V8 isolate holding the workflow bundle (the SDK's default is 1 too).
   workflow_thread_pool_size: z.coerce.number().int().min(1).max(16).default(1),

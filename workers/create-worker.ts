@@ -56,7 +56,7 @@ export async function createStreamWorker(o: StreamWorkerOptions): Promise<Stream
     connection,
     namespace: config.temporal_namespace,
     taskQueue: o.taskQueue ?? config.task_queue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(config.workflow_bundle_path),
     activities: createActivities({
       config,
       kafka,
@@ -65,6 +65,9 @@ export async function createStreamWorker(o: StreamWorkerOptions): Promise<Stream
       caBundle,
     }),
     shutdownGraceTime: o.shutdownGraceTime ?? '45 seconds',
+    // Bounded here rather than left to the SDK, whose cache size follows the heap limit.
+    workflowThreadPoolSize: config.workflow_thread_pool_size,
+    maxCachedWorkflows: config.max_cached_workflows,
     // Cancellation reaches an activity only with a heartbeat response: keep them frequent so
     // a rotate or stop acts within a second or two, not after 80% of the heartbeat timeout.
     maxHeartbeatThrottleInterval: '1 second',
