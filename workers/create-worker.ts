@@ -5,6 +5,7 @@ import { Kafka } from 'kafkajs';
 import { createActivities } from '../activities';
 import { SerializerCache } from '../lib/avro/serializer';
 import { Config, ConfigError } from '../lib/config';
+import { adoptIfNoCurrent } from '../lib/deploy/worker-deployment';
 import { createKafka } from '../lib/kafka/client';
 import { createLogger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
@@ -72,7 +73,27 @@ export async function createStreamWorker(o: StreamWorkerOptions): Promise<Stream
     // a rotate or stop acts within a second or two, not after 80% of the heartbeat timeout.
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
+    // A version of the Worker Deployment: a session moves to a new current version at its next
+    // workflow task, which a rotation (continue-as-new) brings (docs/architecture.md, deployments).
+    workerDeploymentOptions: {
+      version: { deploymentName: config.deployment_name, buildId: config.build_id },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'AUTO_UPGRADE',
+    },
   });
+  const taskQueue = o.taskQueue ?? config.task_queue;
+  void adoptIfNoCurrent(connection.workflowService, config.temporal_namespace, config.deployment_name, config.build_id, {
+    identity: `worker ${config.build_id}`,
+    taskQueue,
+    signal: shutdownController.signal,
+    onWaiting: (current) =>
+      log.info({ event: 'worker.standby', deployment: config.deployment_name, buildId: config.build_id, current }, `build ${current} is current and has workers: this worker (${config.build_id}) takes no session until a deployment makes it current`),
+  }).then(
+    (outcome) => log.info({ event: 'worker.version', deployment: config.deployment_name, buildId: config.build_id, outcome }),
+    (err: Error) => {
+      if (!shutdownController.signal.aborted) log.warn({ event: 'worker.version-unknown', deployment: config.deployment_name, buildId: config.build_id, err: err.message });
+    },
+  );
   return {
     worker,
     connection,
