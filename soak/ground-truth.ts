@@ -27,8 +27,7 @@ export async function checkGroundTruth(
 ): Promise<GroundTruthResult & { perSymbol: SymbolCheck[] }> {
   const ranges = await partitionRangesSince(kafka, topic);
   const total = ranges.reduce((n, r) => n + Math.max(0, r.last - r.from + 1), 0);
-  const ids = new Map<string, number[]>();
-  const outOfOrder = new Map<string, number>();
+  const tallies = new Map<string, SymbolTally>();
   let read = 0;
   await readPartitionRanges(
     kafka,
@@ -38,24 +37,18 @@ export async function checkGroundTruth(
       read++;
       const rec = value ? decode(value) : undefined;
       if (!rec || !(rec.symbol in lastGenerated)) return;
-      let list = ids.get(rec.symbol);
-      if (!list) ids.set(rec.symbol, (list = []));
-      if (list.length && rec.id < list[list.length - 1]) outOfOrder.set(rec.symbol, (outOfOrder.get(rec.symbol) ?? 0) + 1);
-      list.push(rec.id);
+      let tally = tallies.get(rec.symbol);
+      // Read after the market stopped, so the last generated id bounds every written one:
+      // the first record sizes the symbol's counts once.
+      if (!tally) tallies.set(rec.symbol, (tally = newTally(rec.id, lastGenerated[rec.symbol])));
+      tallyId(tally, rec.id);
     },
     { timeoutMs: 3_600_000, purpose: 'soak-truth', onBatch: () => onProgress?.(read, total) },
   );
   const perSymbol: SymbolCheck[] = Object.entries(lastGenerated).map(([symbol, last]) => {
-    const list = ids.get(symbol) ?? [];
-    if (list.length === 0) return { symbol, firstWritten: null, lastGenerated: last, written: 0, missing: 0, duplicated: 0, outOfOrder: 0 };
-    const first = list.reduce((a, b) => Math.min(a, b), Infinity);
-    const seen = new Uint8Array(last - first + 1);
-    let duplicated = 0;
-    // Read after the market stopped: no written id can be beyond the last generated one.
-    for (const id of list) if (seen[id - first]++ === 1) duplicated++;
-    let missing = 0;
-    for (let i = 0; i < seen.length; i++) if (seen[i] === 0) missing++;
-    return { symbol, firstWritten: first, lastGenerated: last, written: list.length, missing, duplicated, outOfOrder: outOfOrder.get(symbol) ?? 0 };
+    const tally = tallies.get(symbol);
+    if (!tally) return { symbol, firstWritten: null, lastGenerated: last, written: 0, missing: 0, duplicated: 0, outOfOrder: 0 };
+    return { symbol, lastGenerated: last, ...summarizeTally(tally) };
   });
   return {
     perSymbol,
@@ -66,4 +59,48 @@ export async function checkGroundTruth(
     duplicated: perSymbol.reduce((n, s) => n + s.duplicated, 0),
     outOfOrder: perSymbol.reduce((n, s) => n + s.outOfOrder, 0),
   };
+}
+
+export interface SymbolTally {
+  first: number;
+  /** Times each id from `first` to the last generated one was written, saturating at 255. */
+  seen: Uint8Array;
+  /** Ids below the first written one (only an out-of-order topic has them), by id. */
+  below: Map<number, number>;
+  beyond: number;
+  previous: number;
+  written: number;
+  outOfOrder: number;
+}
+
+export function newTally(first: number, last: number): SymbolTally {
+  return { first, seen: new Uint8Array(Math.max(0, last - first + 1)), below: new Map(), beyond: 0, previous: -Infinity, written: 0, outOfOrder: 0 };
+}
+
+export function tallyId(t: SymbolTally, id: number): void {
+  t.written++;
+  if (id < t.previous) t.outOfOrder++;
+  t.previous = id;
+  const i = id - t.first;
+  if (i < 0) t.below.set(id, (t.below.get(id) ?? 0) + 1);
+  else if (i >= t.seen.length) t.beyond++;
+  else if (t.seen[i] < 255) t.seen[i]++;
+}
+
+export function summarizeTally(t: SymbolTally): Omit<SymbolCheck, 'symbol' | 'lastGenerated'> {
+  // An id past the last generated one was never emitted: an extra record, counted with the copies.
+  let duplicated = t.beyond;
+  let missing = 0;
+  for (let i = 0; i < t.seen.length; i++) {
+    if (t.seen[i] === 0) missing++;
+    else duplicated += t.seen[i] - 1;
+  }
+  let firstWritten = t.first;
+  const below = [...t.below.keys()].sort((a, b) => a - b);
+  if (below.length) {
+    firstWritten = below[0];
+    missing += t.first - below[0] - below.length;
+    for (const n of t.below.values()) duplicated += n - 1;
+  }
+  return { firstWritten, written: t.written, missing, duplicated, outOfOrder: t.outOfOrder };
 }
