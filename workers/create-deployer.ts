@@ -1,7 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createDeployActivities } from '../activities/deploy';
 import { Config } from '../lib/config';
-import { configEnv } from '../lib/config-env';
+import { changedSettingsEnv, configEnv } from '../lib/config-env';
+import { composeDriver } from '../lib/deploy/compose-driver';
 import { DeployDriver, DriverName } from '../lib/deploy/deploy-driver';
 import { externalDriver } from '../lib/deploy/external-driver';
 import { processDriver } from '../lib/deploy/process-driver';
@@ -18,7 +19,7 @@ export interface Deployer {
  * The deployer: an unversioned worker on `deploy_task_queue` that runs blueGreenDeployment and its
  * steps. It is not a version of the stream workers it switches between, so stopping blue or green
  * never stops the deployment; run it wherever the driver can reach the workers (the process
- * driver: the same host).
+ * driver: the same host; the compose driver: where docker-compose reaches the engine).
  */
 export async function createDeployer(config: Config, drivers: Partial<Record<DriverName, DeployDriver>> = {}): Promise<Deployer> {
   const connection = await NativeConnection.connect({ address: config.temporal_address });
@@ -31,15 +32,9 @@ export async function createDeployer(config: Config, drivers: Partial<Record<Dri
       config,
       kafka: createKafka({ brokers: config.kafka_brokers, clientId: `${config.kafka_client_id}-deployer` }),
       // Green gets this deployer's settings: the same Temporal, Kafka, Binance and names.
-      drivers: { process: processDriver(configEnv(config)), external: externalDriver(), compose: unavailable('compose'), ...drivers },
+      drivers: { process: processDriver(configEnv(config)), external: externalDriver(), compose: composeDriver({ settingsEnv: changedSettingsEnv(config) }), ...drivers },
     }),
   });
   return { worker, connection, close: () => connection.close() };
 }
 
-function unavailable(name: DriverName): DeployDriver {
-  const no = async (): Promise<never> => {
-    throw new Error(`the ${name} driver is not available on this deployer`);
-  };
-  return { name, build: no, start: no, stop: no, rssMb: async () => undefined };
-}

@@ -52,8 +52,14 @@ export function deploymentSteps(c: DeployContext) {
     },
 
     async build(i: { driver: DriverName; buildId: string; source?: string }) {
+      // An image build or a compile takes minutes, longer than the heartbeat timeout.
       c.beat();
-      return c.driver(i.driver).build(i.buildId, i.source);
+      const beating = setInterval(() => c.beat(), 10_000);
+      try {
+        return await c.driver(i.driver).build(i.buildId, i.source);
+      } finally {
+        clearInterval(beating);
+      }
     },
 
     async startGreen(i: { driver: DriverName; buildId: string; env: Record<string, string> }) {
