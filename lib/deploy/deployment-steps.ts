@@ -4,6 +4,7 @@ import { auditTopic } from '../audit/topic-audit';
 import { tradeKeyDecoder } from '../avro/serializer';
 import { Config } from '../config';
 import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-reader';
+import { firedAlerts } from '../prometheus/prom-api';
 import { shadowSession } from '../../workflows/shadow-session';
 import { stopSignal } from '../../workflows/stream-session-api';
 import type { Comparison } from '../../workflows/blue-green-api';
@@ -34,6 +35,13 @@ export function deploymentSteps(c: DeployContext) {
   const { client, config } = c;
   const ns = client.options.namespace;
   const deployment = config.deployment_name;
+
+  /** Critical alerts of the project's rules that fired since `sinceMs`, when a Prometheus is configured to ask. */
+  async function criticalAlerts(sinceMs: number): Promise<{ fired: string[]; checked: string }> {
+    if (!config.prometheus_url) return { fired: [], checked: 'critical alerts not checked (no prometheus_url)' };
+    const fired = await firedAlerts(config.prometheus_url, sinceMs, Date.now(), 15, 'severity="critical"');
+    return { fired: [...new Set(fired.map((a) => a.alertname))], checked: `no critical alert in ${config.prometheus_url}` };
+  }
 
   return {
     async preflight(i: { buildId: string; workflowId: string }): Promise<{ blueBuildId: string; liveSessions: string[]; symbols: string[]; streamTaskQueue: string; refused?: string }> {
@@ -168,8 +176,13 @@ export function deploymentSteps(c: DeployContext) {
       if (unrecoverable) problems.push(`${unrecoverable} unrecoverable gap(s) since the cutover`);
       const rss = await c.driver(i.driver).rssMb(i.buildId);
       if (rss !== undefined && i.maxRssMb !== undefined && rss > i.maxRssMb) problems.push(`green RSS ${Math.round(rss)} MB > ${i.maxRssMb} MB`);
+      const alerts = await criticalAlerts(i.sinceMs);
+      if (alerts.fired.length) problems.push(`critical alert(s) fired since the cutover: ${alerts.fired.join(', ')}`);
       const trades = [...audit.values()].reduce((n, a) => n + a.count, 0);
-      return { ok: problems.length === 0, summary: problems.length ? problems.join('; ') : `${trades} trades since the cutover, contiguous; green RSS ${rss === undefined ? 'n/a' : `${Math.round(rss)} MB`}` };
+      return {
+        ok: problems.length === 0,
+        summary: problems.length ? problems.join('; ') : `${trades} trades since the cutover, contiguous; green RSS ${rss === undefined ? 'n/a' : `${Math.round(rss)} MB`}; ${alerts.checked}`,
+      };
     },
 
     /** Blue current again, the sessions back on it, green stopped; timed from the decision to blue's first trade. */
