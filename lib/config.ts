@@ -113,7 +113,7 @@ export const configSchema = z.object({
   memory_sample_interval_seconds: positive.default(30),
   memory_window_samples: z.coerce.number().int().min(3).default(120),
 
-  // The worker process's memory bounds (bench/worker-memory.ts measured each). The first three
+  // The worker process's memory bounds (bench/worker-memory.ts measured each). The first four
   // must hold from process start: `k2 worker` relaunches itself with them, spawners use
   // streamWorkerCommand (workers/worker-launch.ts).
   // V8 old space of each isolate (--max-old-space-size): a hard limit (past it the process
@@ -123,6 +123,10 @@ export const configSchema = z.object({
   worker_semi_space_mb: z.coerce.number().int().min(1).max(64).default(4),
   // glibc malloc arenas (MALLOC_ARENA_MAX): glibc's default is 8 per core, each keeping freed memory.
   malloc_arena_max: z.coerce.number().int().min(1).max(64).default(2),
+  // glibc's mmap threshold (MALLOC_MMAP_THRESHOLD_), fixed: by default glibc raises it after each
+  // large free, so later socket and Kafka batch buffers come from the arenas and their pages stay
+  // resident after a burst (the soak saw RSS step up with each burst and not come back).
+  malloc_mmap_threshold_kb: z.coerce.number().int().min(16).max(32_768).default(128),
   // Workflow threads, each a V8 isolate holding the workflow bundle (the SDK's default is 1 too).
   workflow_thread_pool_size: z.coerce.number().int().min(1).max(16).default(1),
   // Workflows kept in memory between tasks; the SDK's default grows with the heap limit (2,000+

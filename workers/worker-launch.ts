@@ -12,7 +12,7 @@ const log = createLogger('worker');
 /** Set in the environment of a worker this module launched, so it never relaunches twice. */
 const SUPERVISED_ENV = 'K2_WORKER_SUPERVISED';
 
-export type BoundSettings = Pick<Config, 'worker_heap_mb' | 'worker_semi_space_mb' | 'malloc_arena_max'>;
+export type BoundSettings = Pick<Config, 'worker_heap_mb' | 'worker_semi_space_mb' | 'malloc_arena_max' | 'malloc_mmap_threshold_kb'>;
 
 /** What V8 and glibc read only when the process starts. */
 export interface ProcessBounds {
@@ -23,7 +23,7 @@ export interface ProcessBounds {
 export function processBounds(c: BoundSettings): ProcessBounds {
   return {
     nodeFlags: [`--max-old-space-size=${c.worker_heap_mb}`, `--max-semi-space-size=${c.worker_semi_space_mb}`],
-    env: { MALLOC_ARENA_MAX: String(c.malloc_arena_max) },
+    env: { MALLOC_ARENA_MAX: String(c.malloc_arena_max), MALLOC_MMAP_THRESHOLD_: String(c.malloc_mmap_threshold_kb * 1024) },
   };
 }
 
@@ -120,7 +120,7 @@ export function followSupervisor(): void {
  */
 export function reportBounds(config: BoundSettings): void {
   const missing = missingBounds(processBounds(config));
-  const bounds = { heapMb: config.worker_heap_mb, semiSpaceMb: config.worker_semi_space_mb, mallocArenaMax: config.malloc_arena_max };
+  const bounds = { heapMb: config.worker_heap_mb, semiSpaceMb: config.worker_semi_space_mb, mallocArenaMax: config.malloc_arena_max, mallocMmapThresholdKb: config.malloc_mmap_threshold_kb };
   log.info(
     { event: 'worker.memory-bounds', ...bounds, inEffect: missing.length === 0, missing },
     missing.length === 0 ? 'memory bounds in effect' : 'this process did not start with its memory bounds: run the worker with `k2 worker`, or spawn it as streamWorkerCommand() says',

@@ -7,19 +7,19 @@ describe('worker memory bounds', () => {
   test('the defaults become node flags and environment', () => {
     expect(bounds).toEqual({
       nodeFlags: ['--max-old-space-size=128', '--max-semi-space-size=4'],
-      env: { MALLOC_ARENA_MAX: '2' },
+      env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' },
     });
     const c = loadConfig({});
     expect({ threads: c.workflow_thread_pool_size, cached: c.max_cached_workflows, bundle: c.workflow_bundle_path }).toEqual({ threads: 1, cached: 100, bundle: undefined });
   });
 
   test('a process started without them misses all; with them, none', () => {
-    expect(missingBounds(bounds, [], {})).toEqual(['--max-old-space-size=128', '--max-semi-space-size=4', 'MALLOC_ARENA_MAX=2']);
-    expect(missingBounds(bounds, ['--max-old-space-size=128', '--max-semi-space-size=4'], { MALLOC_ARENA_MAX: '2' })).toEqual([]);
+    expect(missingBounds(bounds, [], {})).toEqual(['--max-old-space-size=128', '--max-semi-space-size=4', 'MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072']);
+    expect(missingBounds(bounds, ['--max-old-space-size=128', '--max-semi-space-size=4'], { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' })).toEqual([]);
   });
 
   test('NODE_OPTIONS counts, and the last value of a flag is the one in effect', () => {
-    const env = { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=4' };
+    const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=4' };
     expect(missingBounds(bounds, [], env)).toEqual([]);
     // The command line comes after NODE_OPTIONS.
     expect(missingBounds(bounds, ['--max-old-space-size=4096'], env)).toEqual(['--max-old-space-size=128']);
@@ -31,7 +31,7 @@ describe('worker memory bounds', () => {
     const cmd = streamWorkerCommand(loadConfig({ WORKER_HEAP_MB: '200', MALLOC_ARENA_MAX: '1' }), { KEEP: 'me' });
     expect(cmd.command).toBe(process.execPath);
     expect(cmd.args).toEqual(['--max-old-space-size=200', '--max-semi-space-size=4', expect.stringMatching(/dist[/\\]workers[/\\]stream-worker\.js$/)]);
-    expect(cmd.env).toEqual({ KEEP: 'me', MALLOC_ARENA_MAX: '1' });
+    expect(cmd.env).toEqual({ KEEP: 'me', MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072' });
   });
 
   test('a bad bound stops start-up naming the setting', () => {
