@@ -1,6 +1,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Config } from '../lib/config';
+import { connectTemporalClient } from '../lib/temporal/connection';
 import { SearchAttributeType } from '@temporalio/common';
 import { streamSearchAttributes, StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import { streamSession } from '../workflows';
@@ -13,9 +14,8 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function connectClient(config: Config): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address: config.temporal_address });
-  return { connection, client: new Client({ connection, namespace: config.temporal_namespace }) };
+export function connectClient(config: Config): Promise<{ client: Client; connection: Connection }> {
+  return connectTemporalClient(config);
 }
 
 export async function sessionHandle(config: Config, workflowId = config.workflow_id): Promise<Session> {

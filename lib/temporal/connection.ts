@@ -1,0 +1,69 @@
+import { Client, Connection } from '@temporalio/client';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import { NativeConnection } from '@temporalio/worker';
+import { Config } from '../config';
+import { explainConnectionError, temporalSettingsFor } from '../connection-errors';
+import { readPemSetting } from '../pem-file';
+import { redactSecrets } from '../secret';
+
+// The one way the project reaches Temporal: the worker (NativeConnection, Rust core), the k2 CLI
+// and every client (Connection, grpc-js) take their address, TLS and API key from here.
+
+export type TemporalSettings = Pick<Config, 'temporal_address'> &
+  Partial<Pick<Config, 'temporal_tls' | 'temporal_tls_ca' | 'temporal_tls_server_name' | 'temporal_tls_cert' | 'temporal_tls_key' | 'temporal_api_key'>>;
+
+export interface TemporalConnectionOptions {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+}
+
+/** Address, TLS (custom CA, server name, client certificate) and API key; PEM files read now, so a missing one names its setting. */
+export function temporalConnectionOptions(s: TemporalSettings): TemporalConnectionOptions {
+  const o: TemporalConnectionOptions = { address: s.temporal_address };
+  const tlsOn = s.temporal_tls ?? !!(s.temporal_tls_ca || s.temporal_tls_cert || s.temporal_tls_key || s.temporal_tls_server_name || s.temporal_api_key);
+  if (tlsOn) {
+    const ca = readPemSetting('temporal_tls_ca', s.temporal_tls_ca);
+    const crt = readPemSetting('temporal_tls_cert', s.temporal_tls_cert);
+    const key = readPemSetting('temporal_tls_key', s.temporal_tls_key);
+    o.tls = {
+      ...(ca ? { serverRootCACertificate: Buffer.from(ca) } : {}),
+      ...(s.temporal_tls_server_name ? { serverNameOverride: s.temporal_tls_server_name } : {}),
+      ...(crt && key ? { clientCertPair: { crt: Buffer.from(crt), key: Buffer.from(key) } } : {}),
+    };
+  }
+  if (s.temporal_api_key) o.apiKey = s.temporal_api_key.reveal();
+  return o;
+}
+
+/** A certificate or key the server refused becomes a ConnectionSetupError; the rest keep their message, secrets scrubbed. */
+export function explainTemporalError(s: TemporalSettings, err: unknown): Error {
+  const explained = explainConnectionError('temporal', err, temporalSettingsFor, [s.temporal_api_key]);
+  if (explained) return explained;
+  const e = err instanceof Error ? err : new Error(String(err));
+  e.message = redactSecrets(e.message, [s.temporal_api_key]);
+  return e;
+}
+
+/** A client connection (k2 CLI, tests, tools); `connectTimeout` bounds the first round trip. */
+export async function connectTemporal(s: TemporalSettings, o: { connectTimeout?: number } = {}): Promise<Connection> {
+  try {
+    return await Connection.connect({ ...temporalConnectionOptions(s), ...(o.connectTimeout ? { connectTimeout: o.connectTimeout } : {}) });
+  } catch (err) {
+    throw explainTemporalError(s, err);
+  }
+}
+
+export async function connectTemporalClient(s: TemporalSettings & Pick<Config, 'temporal_namespace'>): Promise<{ client: Client; connection: Connection }> {
+  const connection = await connectTemporal(s);
+  return { connection, client: new Client({ connection, namespace: s.temporal_namespace }) };
+}
+
+/** The worker's connection (the Rust core's own gRPC client). */
+export async function connectTemporalWorker(s: TemporalSettings): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(temporalConnectionOptions(s));
+  } catch (err) {
+    throw explainTemporalError(s, err);
+  }
+}
