@@ -1,9 +1,12 @@
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { NativeConnection } from '@temporalio/worker';
 import { Config } from '../config';
 import { explainConnectionError, temporalSettingsFor } from '../connection-errors';
-import { readPemSetting } from '../pem-file';
+import { readPemSetting, withRootCertificates } from '../pem-file';
+import { probeTls } from '../tls-probe';
 import { redactSecrets } from '../secret';
 
 // The one way the project reaches Temporal: the worker (NativeConnection, Rust core), the k2 CLI
@@ -38,17 +41,38 @@ export function temporalConnectionOptions(s: TemporalSettings): TemporalConnecti
 
 /** A certificate or key the server refused becomes a ConnectionSetupError; the rest keep their message, secrets scrubbed. */
 export function explainTemporalError(s: TemporalSettings, err: unknown): Error {
-  const explained = explainConnectionError('temporal', err, temporalSettingsFor, [s.temporal_api_key]);
+  // The credential in use is the one to check.
+  const authentication = s.temporal_api_key ? ['temporal_api_key'] : ['temporal_tls_cert', 'temporal_tls_key'];
+  const explained = explainConnectionError('temporal', err, { ...temporalSettingsFor, authentication_failed: authentication }, [s.temporal_api_key]);
   if (explained) return explained;
   const e = err instanceof Error ? err : new Error(String(err));
   e.message = redactSecrets(e.message, [s.temporal_api_key]);
   return e;
 }
 
+/** The handshake grpc-js will make, made once by Node to hear why it fails (see probeTls). */
+async function tlsProblem(s: TemporalSettings, o: TemporalConnectionOptions): Promise<Error | undefined> {
+  if (!o.tls) return undefined;
+  const { serverRootCACertificate: ca, serverNameOverride, clientCertPair } = o.tls;
+  const host = o.address.slice(0, o.address.lastIndexOf(':'));
+  const servername = serverNameOverride ?? host;
+  const err = await probeTls(o.address, {
+    ALPNProtocols: ['h2'],
+    ...(isIP(servername) ? {} : { servername }),
+    checkServerIdentity: (_host, cert) => checkServerIdentity(servername, cert),
+    ...(ca ? { ca: withRootCertificates(Buffer.from(ca).toString()) } : {}),
+    ...(clientCertPair ? { cert: Buffer.from(clientCertPair.crt), key: Buffer.from(clientCertPair.key) } : {}),
+  });
+  return err && explainConnectionError('temporal', err, temporalSettingsFor, [s.temporal_api_key]);
+}
+
 /** A client connection (k2 CLI, tests, tools); `connectTimeout` bounds the first round trip. */
 export async function connectTemporal(s: TemporalSettings, o: { connectTimeout?: number } = {}): Promise<Connection> {
+  const options = temporalConnectionOptions(s);
+  const refused = await tlsProblem(s, options);
+  if (refused) throw refused;
   try {
-    return await Connection.connect({ ...temporalConnectionOptions(s), ...(o.connectTimeout ? { connectTimeout: o.connectTimeout } : {}) });
+    return await Connection.connect({ ...options, ...(o.connectTimeout ? { connectTimeout: o.connectTimeout } : {}) });
   } catch (err) {
     throw explainTemporalError(s, err);
   }
