@@ -200,11 +200,14 @@ describe('refused credentials and certificates stop start-up with the part and t
     await expect(checkKafka({ kafka_brokers: [env.kafka.mtls], kafka_ssl_ca: env.ca.file })).rejects.toThrow(refusal('kafka', /the server refused the TLS client certificate/, 'kafka_ssl_cert'));
   });
 
-  test('Temporal: a wrong API key (k2 CLI), an untrusted CA, a missing client certificate, a name the certificate lacks', async () => {
+  test('Temporal: the worker with an API key; a wrong API key (k2 CLI), an untrusted CA, a missing client certificate, a name the certificate lacks', async () => {
     const config = loadConfig(process.env, { ...apiKeyTemporal(), temporal_api_key_file: env.secretFile('wrong-key', wrongSecrets[1]) });
     const run = await k2Run(config, ['stream', 'status', '--workflow-id', 'any']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/k2: temporal: authentication failed .*check temporal_api_key \(env TEMPORAL_API_KEY\)/);
+    // The worker's own client (the Rust core) with an API key, as on Temporal Cloud.
+    const keyed = await connectTemporalWorker(loadConfig({}, apiKeyTemporal()));
+    await keyed.close();
     const mtls = mtlsTemporal() as TemporalSettings;
     for (const connect of [connectTemporal, connectTemporalWorker]) {
       await expect(connect({ ...mtls, temporal_tls_ca: env.otherCa.file })).rejects.toThrow(refusal('temporal', /the server's TLS certificate is not trusted/, 'temporal_tls_ca'));
