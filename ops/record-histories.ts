@@ -8,6 +8,7 @@ import { connectTemporal } from '../lib/temporal/connection';
 import { temporal } from '@temporalio/proto';
 import { Config, envName, loadConfig, settingNames } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
+import { Secret } from '../lib/secret';
 import { createLogger } from '../lib/logger';
 import { projectRoot } from '../lib/paths';
 import { startSimulator } from '../simulator/simulator';
@@ -264,7 +265,8 @@ async function record(s: Scenario, client: Client, tag: string, commit: string):
   });
   const scratch = mkdtempSync(join(tmpdir(), 'k2-record-'));
   const configFile = join(scratch, 'config.json');
-  writeFileSync(configFile, JSON.stringify(config));
+  // Secrets stay out of the file: the children read them from the environment they inherit.
+  writeFileSync(configFile, JSON.stringify(Object.fromEntries(Object.entries(config).filter(([, v]) => !(v instanceof Secret)))));
   const children = Array.from({ length: s.childWorkers ?? 0 }, () => spawnWorker(configFile));
   let worker: StreamWorker | undefined;
   let running: Promise<void> | undefined;
