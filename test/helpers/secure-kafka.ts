@@ -30,9 +30,9 @@ export async function startSecureKafka(dir: string, ca: TestCa, firstPort: numbe
   const server = ca.issue('broker.k2.test', { names: ['127.0.0.1', 'broker.k2.test'] });
   const misnamed = ca.issue('elsewhere.k2.test', { names: ['elsewhere.k2.test'] });
   const users: SecureKafka['users'] = {
-    plain: { username: 'k2-plain', password: `plain-${randomBytes(12).toString('hex')}` },
-    'scram-sha-256': { username: 'k2-scram256', password: `s256-${randomBytes(12).toString('hex')}` },
-    'scram-sha-512': { username: 'k2-scram512', password: `s512-${randomBytes(12).toString('hex')}` },
+    plain: { username: 'k2plain', password: `plain-${randomBytes(12).toString('hex')}` },
+    'scram-sha-256': { username: 'k2scram256', password: `s256-${randomBytes(12).toString('hex')}` },
+    'scram-sha-512': { username: 'k2scram512', password: `s512-${randomBytes(12).toString('hex')}` },
   };
   const listeners = `PLAINTEXT://${host}:${plain},SASL_SSL://${host}:${saslSsl},SSL://${host}:${mtls},WRONGHOST://${host}:${wrongHost},CONTROLLER://${host}:${controller}`;
   const cluster = await startKafkaCluster({
