@@ -47,12 +47,21 @@ const patterns: [Problem, RegExp][] = [
 ];
 
 /** Every message and code along an error's chain (cause, kafkajs' originalError, grpc details). */
-function errorText(err: unknown, depth = 0): string {
-  if (!err || typeof err !== 'object' || depth > 5) return String(err ?? '');
-  const e = err as { message?: unknown; code?: unknown; details?: unknown; status?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
-  const own = [e.message, e.code, e.details, e.status].filter((v) => v !== undefined).map(String).join(' ');
-  const nested = [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])].map((c) => errorText(c, depth + 1));
-  return [own, ...nested].filter(Boolean).join(' | ');
+function errorText(err: unknown): string {
+  const pieces: string[] = [];
+  // Wrappers repeat their cause's words (kafkajs, grpc-js): each piece of text once.
+  const add = (v: unknown) => {
+    const t = String(v ?? '').trim();
+    if (t && !pieces.some((p) => p.includes(t))) pieces.push(t);
+  };
+  const walk = (e: unknown, depth: number) => {
+    if (!e || typeof e !== 'object' || depth > 5) return add(e);
+    const x = e as { message?: unknown; code?: unknown; details?: unknown; status?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+    for (const v of [x.message, x.code, x.details, x.status]) if (v !== undefined) add(v);
+    for (const nested of [x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : [])]) if (nested) walk(nested, depth + 1);
+  };
+  walk(err, 0);
+  return pieces.join(' | ');
 }
 
 export function classifyConnectionError(err: unknown): Problem | undefined {

@@ -218,7 +218,7 @@ describe('refused credentials and certificates stop start-up with the part and t
     }
   });
 
-  test('schema registry: a wrong password, an untrusted CA', async () => {
+  test('schema registry: a wrong password, an untrusted CA, a name the certificate lacks', async () => {
     const registry = (over: NodeJS.ProcessEnv) =>
       loadConfig({ SCHEMA_REGISTRY_URL: env.registryUrl, SCHEMA_REGISTRY_CA: env.ca.file, SCHEMA_REGISTRY_USERNAME: 'k2', SCHEMA_REGISTRY_PASSWORD: env.secrets.registryPassword, ...over });
     await expect(checkSchemaRegistry(registry({}))).resolves.toBeUndefined();
@@ -226,6 +226,10 @@ describe('refused credentials and certificates stop start-up with the part and t
       refusal('schema registry', /authentication failed/, 'schema_registry_password'),
     );
     await expect(checkSchemaRegistry(registry({ SCHEMA_REGISTRY_CA: env.otherCa.file }))).rejects.toThrow(refusal('schema registry', /the server's TLS certificate is not trusted/, 'schema_registry_ca'));
+    // The proxy's certificate holds 127.0.0.1 only.
+    await expect(checkSchemaRegistry(registry({ SCHEMA_REGISTRY_URL: env.registryUrl.replace('127.0.0.1', 'localhost') }))).rejects.toThrow(
+      refusal('schema registry', /the server's TLS certificate is not valid for the name/, 'schema_registry_url'),
+    );
   });
 });
 
