@@ -75,6 +75,18 @@ export async function startSession(
   }
 }
 
+/**
+ * The stream attempt's last failure while it waits to be retried (a refused password names its
+ * setting here); undefined while an attempt runs or none failed.
+ */
+export async function failingAttempt(handle: WorkflowHandle<typeof streamSession>): Promise<string | undefined> {
+  const { raw } = await handle.describe();
+  const waiting = raw.pendingActivities?.find(
+    (a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED && (a.attempt ?? 0) > 1 && a.lastFailure?.message,
+  );
+  return waiting ? `stream attempt ${(waiting.attempt ?? 1) - 1} failed, retrying: ${waiting.lastFailure!.message}` : undefined;
+}
+
 export async function queryStatus(handle: WorkflowHandle<typeof streamSession>): Promise<SessionStatus> {
   return handle.query(statusQuery);
 }

@@ -1,6 +1,6 @@
-import { checkSchemaRegistry, RegistrySettings } from './avro/registry-client';
+import { checkSchemaRegistry, explainRegistryError, RegistrySettings } from './avro/registry-client';
 import { ConnectionSetupError } from './connection-errors';
-import { checkKafka, KafkaSettings } from './kafka/client';
+import { checkKafka, explainKafkaError, KafkaSettings } from './kafka/client';
 import { Logger } from './logger';
 
 /**
@@ -22,4 +22,17 @@ export async function checkConnections(config: KafkaSettings & RegistrySettings,
       log.warn({ event: 'connection.unreachable', part, err: (r.reason as Error).message }, `${part} did not answer at start-up; starting anyway`);
     }
   });
+}
+
+/**
+ * A stream attempt's failure as a ConnectionSetupError when Kafka or the registry refused a
+ * credential or certificate (rotated, revoked, expired since start-up); undefined otherwise.
+ * Which part failed is told by the client that threw: kafkajs errors are KafkaJS*, the registry
+ * client's name Confluent_Schema_Registry.
+ */
+export function explainStreamError(config: KafkaSettings & RegistrySettings, err: unknown): ConnectionSetupError | undefined {
+  const e = err as { name?: unknown; message?: unknown } | undefined;
+  const text = `${String(e?.name ?? '')} ${String(e?.message ?? '')}`;
+  const explained = /Confluent_Schema_Registry/.test(text) ? explainRegistryError(config, err) : /KafkaJS/.test(text) ? explainKafkaError(config, err) : undefined;
+  return explained instanceof ConnectionSetupError ? explained : undefined;
 }

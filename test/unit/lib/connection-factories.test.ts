@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { createSchemaRegistry } from '../../../lib/avro/registry-client';
 import { ConfigError, loadConfig } from '../../../lib/config';
+import { explainStreamError } from '../../../lib/connection-check';
 import { classifyConnectionError, ConnectionSetupError, explainConnectionError, kafkaSettingsFor } from '../../../lib/connection-errors';
 import { explainKafkaError, kafkaSecurity } from '../../../lib/kafka/client';
 import { Secret } from '../../../lib/secret';
@@ -131,5 +132,15 @@ describe('connection errors', () => {
     const unauth = Object.assign(new Error('16 UNAUTHENTICATED: Request unauthorized'), { code: 16 });
     expect(explainTemporalError({ temporal_address: 'a:1', temporal_api_key: new Secret('k-123') }, unauth).message).toMatch(/check temporal_api_key \(env TEMPORAL_API_KEY\)$/);
     expect(explainTemporalError({ temporal_address: 'a:1' }, unauth).message).toMatch(/check temporal_tls_cert .*temporal_tls_key/);
+  });
+
+  test('a stream attempt is told apart by the client that threw: Kafka, the registry, or neither', () => {
+    const c = loadConfig({});
+    const kafka = Object.assign(new Error('SASL SCRAM SHA512 authentication failed: Authentication failed'), { name: 'KafkaJSSASLAuthenticationError' });
+    const registry = Object.assign(new Error('Confluent_Schema_Registry - Error, status 401'), { name: 'ResponseError', status: 401 });
+    expect(explainStreamError(c, kafka)?.message).toMatch(/^kafka: authentication failed.*kafka_sasl_password/);
+    expect(explainStreamError(c, registry)?.message).toMatch(/^schema registry: authentication failed.*schema_registry_password/);
+    expect(explainStreamError(c, new Error('401 is a number'))).toBeUndefined();
+    expect(explainStreamError(c, Object.assign(new Error('Connection timeout'), { name: 'KafkaJSConnectionError' }))).toBeUndefined();
   });
 });
