@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { kafkaJavaArgs, log4jProperties } from '../../ops/infra/kafka';
 import { KafkaCluster, startKafkaCluster } from '../../ops/infra/kafka-cluster';
 import { TestCa } from './test-pki';
 
@@ -18,6 +22,8 @@ export interface SecureKafka {
   mtls: string;
   wrongHost: string;
   users: Record<SaslMechanism, { username: string; password: string }>;
+  /** Changes a SCRAM user's password on the running broker (Kafka's ConfigCommand over PLAINTEXT): credentials revoked under a running worker. */
+  setScramPassword(mechanism: 'scram-sha-256' | 'scram-sha-512', password: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +83,16 @@ export async function startSecureKafka(dir: string, ca: TestCa, firstPort: numbe
     mtls: at(mtls),
     wrongHost: at(wrongHost),
     users,
+    async setScramPassword(mechanism, password) {
+      const log4jFile = join(dir, 'kafka', 'tools-log4j2.properties');
+      writeFileSync(log4jFile, log4jProperties());
+      const args = ['--bootstrap-server', at(plain), '--alter', '--entity-type', 'users', '--entity-name', users[mechanism].username];
+      await promisify(execFile)(
+        'java',
+        kafkaJavaArgs({ heapMb: 128, log4jFile, extraFlags: ['-XX:TieredStopAtLevel=1'] }, 'kafka.admin.ConfigCommand', [...args, '--add-config', `${mechanism.toUpperCase()}=[password=${password}]`]),
+        { timeout: 60_000 },
+      );
+    },
     stop: () => cluster.stop({ deleteData: true }),
   };
 }

@@ -14,6 +14,7 @@ import { temporalBinary } from '../../ops/infra/temporal';
 import { BinanceSimulator, startSimulator } from '../../simulator/simulator';
 import { ChildWorker } from '../helpers/child-worker';
 import { readTopic } from '../helpers/kafka';
+import { eventually } from '../helpers/metrics';
 import { uniqueName } from '../helpers/names';
 import { SaslMechanism } from '../helpers/secure-kafka';
 import { SecureEnv, startSecureEnv } from '../helpers/secure-env';
@@ -30,7 +31,7 @@ let env: SecureEnv;
 let sim: BinanceSimulator;
 /** Everything any process of this file printed, and what the worker served: no secret may be in it. */
 const outputs: string[] = [];
-const wrongSecrets = ['wrong-password-31337', 'wrong-api-key-31337', 'wrong-registry-31337'];
+const wrongSecrets = ['wrong-password-31337', 'wrong-api-key-31337', 'wrong-registry-31337', 'revoked-password-31337'];
 
 beforeAll(async () => {
   env = await startSecureEnv(FIRST_KAFKA_PORT);
@@ -148,6 +149,18 @@ test('a session streams through Temporal (mTLS worker, API-key CLI) into SASL_SS
     expect(env.registry.forwarded).toBeGreaterThan(0);
     expect(env.temporalMtls.forwarded).toBeGreaterThan(0);
     expect(env.temporalApiKey.forwarded).toBeGreaterThan(0);
+
+    // The password revoked under the running worker: the next session's attempts fail, retried,
+    // and its status names the setting.
+    await env.kafka.setScramPassword('scram-sha-256', wrongSecrets[3]);
+    const second = uniqueName('secure-revoked');
+    await k2Run(cliConfig, ['stream', 'start', '--workflow-id', second, '--symbols', 'BTCUSDT']);
+    try {
+      const refused = /stream attempt \d+ failed, retrying: kafka: authentication failed .*check kafka_sasl_username \(env KAFKA_SASL_USERNAME\), kafka_sasl_password/;
+      await eventually(async () => refused.test((await k2Run(cliConfig, ['stream', 'status', '--workflow-id', second])).stdout), 45_000, 'a status naming the refused password');
+    } finally {
+      await new Client({ connection, namespace: workerConfig.temporal_namespace }).workflow.getHandle(second).terminate('test over');
+    }
   } finally {
     await worker.kill('SIGTERM');
     outputs.push(worker.output);
