@@ -166,7 +166,7 @@ test('a session streams through Temporal (mTLS worker, API-key CLI) into SASL_SS
     outputs.push(worker.output);
     await connection.close();
   }
-});
+}, 180_000);
 
 test.each<[string, SaslMechanism | 'mtls']>([
   ['SASL PLAIN over TLS', 'plain'],
