@@ -28,7 +28,7 @@ export interface SecureKafka {
 }
 
 /** Java properties read `\n` inside a value as a newline: how a PEM fits on one line. */
-const oneLine = (pem: string) => pem.trim().replace(/\n/g, '\\n');
+const oneLine = (pem: string) => pem.trim().replace(/\r?\n/g, '\\n');
 
 export async function startSecureKafka(dir: string, ca: TestCa, firstPort: number): Promise<SecureKafka> {
   const host = '127.0.0.1';
