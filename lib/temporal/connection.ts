@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { NativeConnection } from '@temporalio/worker';
 import { Config } from '../config';
-import { explainConnectionError, temporalSettingsFor } from '../connection-errors';
+import { ConnectionSetupError, explainConnectionError, temporalSettingsFor } from '../connection-errors';
 import { readPemSetting, withRootCertificates } from '../pem-file';
 import { probeTls } from '../tls-probe';
 import { redactSecrets } from '../secret';
@@ -85,9 +85,14 @@ export async function connectTemporalClient(s: TemporalSettings & Pick<Config, '
 
 /** The worker's connection (the Rust core's own gRPC client). */
 export async function connectTemporalWorker(s: TemporalSettings): Promise<NativeConnection> {
+  const options = temporalConnectionOptions(s);
   try {
-    return await NativeConnection.connect(temporalConnectionOptions(s));
+    return await NativeConnection.connect(options);
   } catch (err) {
-    throw explainTemporalError(s, err);
+    const explained = explainTemporalError(s, err);
+    if (explained instanceof ConnectionSetupError) throw explained;
+    // rustls sometimes only sees the socket close ("broken pipe") where the server had refused
+    // its client certificate: Node's handshake hears the alert.
+    throw (await tlsProblem(s, options)) ?? explained;
   }
 }
