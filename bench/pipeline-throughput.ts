@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal/connection';
 import { loadConfig } from '../lib/config';
 import { metrics } from '../lib/metrics';
 import { projectRoot } from '../lib/paths';
@@ -87,7 +88,7 @@ async function main() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 20);
   const rates = (process.env.BENCH_RATES ?? '1000,5000,10000,20000').split(',').map(Number);
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.temporal_address });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal_namespace });
   const results = [];
   for (const rate of rates) results.push(await scenario(client, rate, seconds));

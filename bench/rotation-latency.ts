@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal/connection';
 import { loadConfig } from '../lib/config';
 import { startSimulator } from '../simulator/simulator';
 import { createStreamWorker } from '../workers/create-worker';
@@ -27,7 +28,7 @@ async function main() {
   });
   const sw = await createStreamWorker({ config });
   const running = sw.worker.run();
-  const connection = await Connection.connect({ address: config.temporal_address });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal_namespace });
   const handle = await client.workflow.start(streamSession, {
     taskQueue: config.task_queue,

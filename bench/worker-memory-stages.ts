@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   await sample('node');
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { loadConfig } = require('../lib/config') as typeof import('../lib/config');
-  const { NativeConnection } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  const { connectTemporalWorker } = require('../lib/temporal/connection') as typeof import('../lib/temporal/connection');
   const { createStreamWorker } = require('../workers/create-worker') as typeof import('../workers/create-worker');
   const { installTemporalRuntime } = require('../workers/temporal-runtime') as typeof import('../workers/temporal-runtime');
   const { workflowBundle } = require('../workers/workflow-bundle') as typeof import('../workers/workflow-bundle');
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   await sample('modules loaded');
   installTemporalRuntime();
-  const connection = await NativeConnection.connect({ address: config.temporal_address });
+  const connection = await connectTemporalWorker(config);
   await sample('Temporal core: runtime + connection');
   // Built once per process: the worker below reuses it.
   await workflowBundle(config.workflow_bundle_path);

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal/connection';
 import { Config, envName, loadConfig, SettingName } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
 import { cacheDir, projectRoot } from '../lib/paths';
@@ -340,7 +341,7 @@ async function run(client: Client, plan: Plan, index: number): Promise<RunResult
     await handle?.terminate('bench over').catch(() => undefined);
     await stopChild(worker);
     await sim.stop();
-    const admin = createKafka({ brokers: config.kafka_brokers, clientId: 'bench-memory', quiet: true }).admin();
+    const admin = createKafka(config, { clientId: 'bench-memory', quiet: true }).admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [config.kafka_topic, config.kafka_dlq_topic] }).catch(() => undefined);
     await admin.disconnect();
@@ -437,7 +438,7 @@ async function main(): Promise<void> {
   };
   const stageSamples = process.env.BENCH_STAGES === '0' ? undefined : await stages(VARIANTS[variants[0]]);
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.temporal_address });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal_namespace });
   const results: RunResult[] = [];
   for (let i = 0; i < plan.runs.length; i++) results.push(await run(client, plan, i));

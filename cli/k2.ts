@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../lib/config';
+import { ConnectionSetupError } from '../lib/connection-errors';
 import { createLogger } from '../lib/logger';
 import { InfraError } from '../ops/infra/readiness';
 import { auditCommand } from './commands/audit';
@@ -35,10 +36,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof InfraError) {
-      log.error({ event: err instanceof ConfigError ? 'config.invalid' : 'infra.failed', err: err.message });
+    if (err instanceof ConfigError || err instanceof InfraError || err instanceof ConnectionSetupError) {
+      const event = err instanceof ConfigError ? 'config.invalid' : err instanceof ConnectionSetupError ? 'connection.refused' : 'infra.failed';
+      log.error({ event, err: err.message });
       console.error(`k2: ${err.message}`);
-      process.exit(err instanceof ConfigError ? 2 : 1);
+      // A setting must change in both cases: the same exit code as a bad value.
+      process.exit(err instanceof InfraError ? 1 : 2);
     }
     throw err;
   }

@@ -1,6 +1,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Config } from '../lib/config';
+import { connectTemporalClient } from '../lib/temporal/connection';
 import { SearchAttributeType } from '@temporalio/common';
 import { streamSearchAttributes, StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import { streamSession } from '../workflows';
@@ -13,9 +14,8 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function connectClient(config: Config): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address: config.temporal_address });
-  return { connection, client: new Client({ connection, namespace: config.temporal_namespace }) };
+export function connectClient(config: Config): Promise<{ client: Client; connection: Connection }> {
+  return connectTemporalClient(config);
 }
 
 export async function sessionHandle(config: Config, workflowId = config.workflow_id): Promise<Session> {
@@ -73,6 +73,18 @@ export async function startSession(
     const handle = client.workflow.getHandle<typeof streamSession>(o.workflowId);
     return { session: { client, connection, handle, close: () => connection.close() }, started: false };
   }
+}
+
+/**
+ * The stream attempt's last failure while it waits to be retried (a refused password names its
+ * setting here); undefined while an attempt runs or none failed.
+ */
+export async function failingAttempt(handle: WorkflowHandle<typeof streamSession>): Promise<string | undefined> {
+  const { raw } = await handle.describe();
+  const waiting = raw.pendingActivities?.find(
+    (a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED && (a.attempt ?? 0) > 1 && a.lastFailure?.message,
+  );
+  return waiting ? `stream attempt ${(waiting.attempt ?? 1) - 1} failed, retrying: ${waiting.lastFailure!.message}` : undefined;
 }
 
 export async function queryStatus(handle: WorkflowHandle<typeof streamSession>): Promise<SessionStatus> {

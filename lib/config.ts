@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { checkConnectionSettings, connectionSettingsShape, resolveSecrets, resolveTlsSwitches } from './config-connections';
 
 // The one place settings are read. Every setting has a snake_case name (the original plan's
 // names where it had one); its environment variable is the upper-case name; an optional JSON
@@ -68,6 +69,8 @@ export const configSchema = z.object({
   // A session's writers share `<prefix>:<workflow id>`, so a new attempt fences the old.
   kafka_transactional_id_prefix: z.string().min(1).default('k2-stream'),
   schema_registry_url: z.url().optional(),
+  // TLS and authentication to Kafka, Temporal and the registry (lib/config-connections.ts).
+  ...connectionSettingsShape,
 
   symbols: list.default(['BTCUSDT', 'ETHUSDT', 'BNBUSDT']),
   binance_ws_urls: list.pipe(z.array(z.url())).default([
@@ -137,7 +140,8 @@ export const configSchema = z.object({
   workflow_bundle_path: z.string().min(1).optional(),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The settings, with the TLS switches resolved (unset: on when anything TLS-only is configured). */
+export type Config = Omit<z.infer<typeof configSchema>, 'kafka_ssl' | 'temporal_tls'> & { kafka_ssl: boolean; temporal_tls: boolean };
 export type SettingName = keyof Config;
 
 export const settingNames = Object.keys(configSchema.shape) as SettingName[];
@@ -183,6 +187,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (value !== undefined && value !== '') raw[name] = value;
   }
   for (const [name, value] of Object.entries(overrides)) if (value !== undefined) raw[name] = value;
+  // Before parsing: a secret is a Secret from here on, so even a message about it prints [redacted].
+  const secretProblems = resolveSecrets(raw);
+  if (secretProblems.length) throw new ConfigError(secretProblems);
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(
@@ -193,13 +200,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       }),
     );
   }
-  const cross = crossCheck(result.data);
+  const cross = [...crossCheck(result.data), ...checkConnectionSettings(result.data)];
   if (cross.length) throw new ConfigError(cross);
-  return result.data;
+  return { ...result.data, ...resolveTlsSwitches(result.data) };
 }
 
 /** Settings that are valid alone but not together. */
-function crossCheck(c: Config): { setting: string; message: string }[] {
+function crossCheck(c: z.infer<typeof configSchema>): { setting: string; message: string }[] {
   const problems: { setting: string; message: string }[] = [];
   if (c.kafka_min_insync_replicas !== undefined && c.kafka_replication_factor > 0 && c.kafka_min_insync_replicas > c.kafka_replication_factor) {
     problems.push({

@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowHandle } from '@temporalio/client';
+import { connectTemporal } from '../lib/temporal/connection';
 import { temporal } from '@temporalio/proto';
 import { Config, envName, loadConfig, settingNames } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
+import { Secret } from '../lib/secret';
 import { createLogger } from '../lib/logger';
 import { projectRoot } from '../lib/paths';
 import { startSimulator } from '../simulator/simulator';
@@ -263,7 +265,8 @@ async function record(s: Scenario, client: Client, tag: string, commit: string):
   });
   const scratch = mkdtempSync(join(tmpdir(), 'k2-record-'));
   const configFile = join(scratch, 'config.json');
-  writeFileSync(configFile, JSON.stringify(config));
+  // Secrets stay out of the file: the children read them from the environment they inherit.
+  writeFileSync(configFile, JSON.stringify(Object.fromEntries(Object.entries(config).filter(([, v]) => !(v instanceof Secret)))));
   const children = Array.from({ length: s.childWorkers ?? 0 }, () => spawnWorker(configFile));
   let worker: StreamWorker | undefined;
   let running: Promise<void> | undefined;
@@ -326,7 +329,7 @@ async function record(s: Scenario, client: Client, tag: string, commit: string):
 }
 
 async function deleteTopics(config: Config, topics: string[]): Promise<void> {
-  const admin = createKafka({ brokers: config.kafka_brokers, clientId: 'k2-record-histories', quiet: true }).admin();
+  const admin = createKafka(config, { clientId: 'k2-record-histories', quiet: true }).admin();
   try {
     await admin.connect();
     const existing = new Set(await admin.listTopics());
@@ -354,7 +357,7 @@ export async function recordHistories(names: string[]): Promise<void> {
   const chosen = names.length ? scenarios.filter((s) => names.includes(s.name)) : scenarios;
   installTemporalRuntime();
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.temporal_address });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal_namespace });
   const tag = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const commit = currentCommit();

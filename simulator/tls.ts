@@ -17,7 +17,7 @@ export interface TlsMaterial {
   caPem: string;
 }
 
-function newKeys(): { privatePem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey } {
+export function newKeys(): { privatePem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey } {
   // Node generates the key natively (forge's pure-JS RSA would take seconds); forge signs.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privatePem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -25,7 +25,7 @@ function newKeys(): { privatePem: string; forgeKey: forge.pki.rsa.PrivateKey; fo
   return { privatePem, forgeKey, forgePublic: forge.pki.rsa.setPublicKey(forgeKey.n, forgeKey.e) };
 }
 
-function certificate(
+export function certificate(
   subjectCn: string,
   publicKey: forge.pki.rsa.PublicKey,
   issuer: { cn: string; key: forge.pki.rsa.PrivateKey },

@@ -184,7 +184,7 @@ export async function runSoak(o: SoakOptions): Promise<{ pass: boolean; files: s
       const res = await fetch(`${sim.urls.control}/ground-truth?symbol=${symbol}`);
       if (res.ok) lastGenerated[symbol] = ((await res.json()) as { lastId: number }).lastId;
     }
-    const kafka = createKafka({ brokers: config.kafka_brokers, clientId: `${config.kafka_client_id}-soak`, quiet: true });
+    const kafka = createKafka(config, { clientId: `${config.kafka_client_id}-soak`, quiet: true });
     let lastLine = 0;
     const truthStarted = Date.now();
     const truth = await checkGroundTruth(kafka, config.kafka_topic, lastGenerated, tradeKeyDecoder(parseTradeV2Schema()), (read, total) => {

@@ -7,6 +7,7 @@ import { DeployDriver, DriverName } from '../lib/deploy/deploy-driver';
 import { externalDriver } from '../lib/deploy/external-driver';
 import { processDriver } from '../lib/deploy/process-driver';
 import { createKafka } from '../lib/kafka/client';
+import { connectTemporalWorker } from '../lib/temporal/connection';
 import { workflowBundle } from './workflow-bundle';
 
 export interface Deployer {
@@ -22,7 +23,7 @@ export interface Deployer {
  * driver: the same host; the compose driver: where docker-compose reaches the engine).
  */
 export async function createDeployer(config: Config, drivers: Partial<Record<DriverName, DeployDriver>> = {}): Promise<Deployer> {
-  const connection = await NativeConnection.connect({ address: config.temporal_address });
+  const connection = await connectTemporalWorker(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal_namespace,
@@ -30,7 +31,7 @@ export async function createDeployer(config: Config, drivers: Partial<Record<Dri
     workflowBundle: await workflowBundle(),
     activities: createDeployActivities({
       config,
-      kafka: createKafka({ brokers: config.kafka_brokers, clientId: `${config.kafka_client_id}-deployer` }),
+      kafka: createKafka(config, { clientId: `${config.kafka_client_id}-deployer` }),
       // Green gets this deployer's settings: the same Temporal, Kafka, Binance and names.
       drivers: { process: processDriver(configEnv(config)), external: externalDriver(), compose: composeDriver({ settingsEnv: changedSettingsEnv(config) }), ...drivers },
     }),

@@ -1,14 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Kafka } from 'kafkajs';
 import { createActivities } from '../activities';
+import { createSchemaRegistry } from '../lib/avro/registry-client';
 import { SerializerCache } from '../lib/avro/serializer';
-import { Config, ConfigError } from '../lib/config';
+import { Config } from '../lib/config';
+import { checkConnections } from '../lib/connection-check';
 import { adoptIfNoCurrent } from '../lib/deploy/worker-deployment';
 import { createKafka } from '../lib/kafka/client';
 import { createLogger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
+import { readPemSetting } from '../lib/pem-file';
+import { connectTemporalWorker } from '../lib/temporal/connection';
 import { workflowBundle } from './workflow-bundle';
 
 const log = createLogger('worker');
@@ -30,19 +33,10 @@ export interface StreamWorker {
   close(): Promise<void>;
 }
 
-function readCaBundle(config: Config): string | undefined {
-  if (!config.custom_ca_bundle) return undefined;
-  try {
-    return readFileSync(config.custom_ca_bundle, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ setting: 'custom_ca_bundle', message: `cannot read ${config.custom_ca_bundle}: ${(err as Error).message}` }]);
-  }
-}
-
 /** The stream worker: every workflow and activity of k2-stream on one task queue. */
 export async function createStreamWorker(o: StreamWorkerOptions): Promise<StreamWorker> {
   const { config } = o;
-  const caBundle = readCaBundle(config);
+  const caBundle = readPemSetting('custom_ca_bundle', config.custom_ca_bundle);
   metrics.tlsVerify.set(config.ssl_verify ? 1 : 0);
   if (!config.ssl_verify) {
     log.warn(
@@ -50,9 +44,12 @@ export async function createStreamWorker(o: StreamWorkerOptions): Promise<Stream
       'TLS CERTIFICATE VERIFICATION IS OFF (ssl_verify=false): any server can pose as Binance. Use custom_ca_bundle instead.',
     );
   }
-  const kafka = o.kafka ?? createKafka({ brokers: config.kafka_brokers, clientId: config.kafka_client_id });
+  // A refused password or certificate stops start-up here, naming the setting, instead of
+  // failing every stream attempt later.
+  await checkConnections(config, log);
+  const kafka = o.kafka ?? createKafka(config);
   const shutdownController = new AbortController();
-  const connection = await NativeConnection.connect({ address: config.temporal_address });
+  const connection = await connectTemporalWorker(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal_namespace,
@@ -61,7 +58,7 @@ export async function createStreamWorker(o: StreamWorkerOptions): Promise<Stream
     activities: createActivities({
       config,
       kafka,
-      serializers: new SerializerCache(config.serializer_cache_max_size, config.schema_registry_url),
+      serializers: new SerializerCache(config.serializer_cache_max_size, createSchemaRegistry(config)),
       workerShutdown: shutdownController.signal,
       caBundle,
     }),

@@ -1,4 +1,5 @@
-import { Config, loadConfig } from '../lib/config';
+import { Config, ConfigError, loadConfig } from '../lib/config';
+import { ConnectionSetupError } from '../lib/connection-errors';
 import { workerRecordName } from '../lib/deploy/worker-records';
 import { createLogger } from '../lib/logger';
 import { MemoryMonitor } from '../lib/memory/memory-monitor';
@@ -81,6 +82,7 @@ export async function runWorkerProcess(): Promise<void> {
 if (require.main === module) {
   runWorkerProcess().catch((err: Error) => {
     log.error({ event: 'worker.failed', err: err.message });
-    process.exit(1);
+    // 2: a setting must change (a bad value, a refused password or certificate), as `k2` exits.
+    process.exit(err instanceof ConfigError || err instanceof ConnectionSetupError ? 2 : 1);
   });
 }

@@ -1,7 +1,6 @@
 import { grpc } from '@temporalio/proto';
 import { NativeConnection, Worker, WorkerStatus } from '@temporalio/worker';
-import { Config } from '../lib/config';
-import { createKafka } from '../lib/kafka/client';
+import { createKafka, explainKafkaError, KafkaSettings } from '../lib/kafka/client';
 import { createLogger } from '../lib/logger';
 import { activeStreams } from '../lib/pipeline/live-pipelines';
 import type { Readiness } from './metrics-server';
@@ -123,12 +122,12 @@ export class WorkerReadiness {
 /** The probes of a real worker: its own Temporal connection, and a Kafka admin client that does not retry. */
 export function workerProbes(
   sw: { worker: Worker; connection: NativeConnection },
-  config: Pick<Config, 'kafka_brokers' | 'kafka_client_id'>,
+  config: KafkaSettings,
   timing: ReadinessTiming = defaultTiming,
 ): ReadinessProbes {
   const { worker, connection } = sw;
   // No retries: a probe answers about now, and the next round is the retry.
-  const kafka = createKafka({ brokers: config.kafka_brokers, clientId: `${config.kafka_client_id}-readiness`, retries: 0, quiet: true });
+  const kafka = createKafka(config, { clientId: `${config.kafka_client_id}-readiness`, retries: 0, quiet: true });
   return {
     worker: () => worker.getStatus(),
     async temporal() {
@@ -144,6 +143,9 @@ export function workerProbes(
       try {
         await admin.connect();
         await admin.describeCluster();
+      } catch (err) {
+        // /readyz then says which setting a refused password or certificate points at.
+        throw explainKafkaError(config, err);
       } finally {
         await admin.disconnect();
       }
@@ -155,7 +157,7 @@ export function workerProbes(
 /** Readiness of a running stream worker, checking from now on; stop() it before closing the worker. */
 export function startWorkerReadiness(
   sw: { worker: Worker; connection: NativeConnection },
-  config: Pick<Config, 'kafka_brokers' | 'kafka_client_id'>,
+  config: KafkaSettings,
   timing: ReadinessTiming = defaultTiming,
 ): WorkerReadiness {
   const readiness = new WorkerReadiness(workerProbes(sw, config, timing), timing);

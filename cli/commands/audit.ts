@@ -16,7 +16,7 @@ export function auditCommand(): Command {
       const topic = f.topic ?? config.kafka_topic;
       let lastPrint = 0;
       const report = await auditTopic(
-        createKafka({ brokers: config.kafka_brokers, clientId: 'k2-audit', quiet: true }),
+        createKafka(config, { clientId: 'k2-audit', quiet: true }),
         topic,
         tradeKeyDecoder(),
         {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../../lib/config';
 import { pauseSignal, resetCursorSignal, resumeSignal, rotateSignal, stopSignal } from '../../workflows/stream-session-api';
 import { nonNegativeInt, symbolList } from '../options';
-import { formatStatus, queryStatus, sessionHandle, startSession } from '../session';
+import { failingAttempt, formatStatus, queryStatus, sessionHandle, startSession } from '../session';
 
 interface IdFlag {
   workflowId?: string;
@@ -32,6 +32,8 @@ export function streamCommand(): Command {
       try {
         const status = await queryStatus(s.handle);
         console.log(f.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        const failing = f.json ? undefined : await failingAttempt(s.handle);
+        if (failing) console.log(failing);
       } finally {
         await s.close();
       }

@@ -45,14 +45,15 @@ export class SerializerCache {
   private readonly cache: LRUCache<string, Serializer>;
   private readonly registry?: SchemaRegistry;
 
-  constructor(maxSize: number, registryUrl?: string) {
+  /** `registry`: from createSchemaRegistry (lib/avro/registry-client.ts), which holds its TLS and credentials. */
+  constructor(maxSize: number, registry?: SchemaRegistry) {
     this.cache = new LRUCache<string, Serializer>({
       max: maxSize,
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') metrics.serializerCacheEvictions.inc();
       },
     });
-    if (registryUrl) this.registry = new SchemaRegistry({ host: registryUrl });
+    this.registry = registry;
   }
 
   get format(): WireFormat {

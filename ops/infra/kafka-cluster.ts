@@ -41,6 +41,10 @@ export interface KafkaClusterOptions {
   fresh: boolean;
   overrides?: Record<string, string | number>;
   readyTimeoutMs: number;
+  /** Process records and logs are `<name>-<id>`: two clusters of different names never stop each other's nodes. */
+  name: string;
+  /** Added to `kafka-storage format` (e.g. `--add-scram`: KRaft takes SCRAM users at format time). */
+  formatFlags?: string[];
 }
 
 export const kafkaClusterDefaults: KafkaClusterOptions = {
@@ -59,6 +63,7 @@ export const kafkaClusterDefaults: KafkaClusterOptions = {
   minInsyncReplicas: 2,
   fresh: true,
   readyTimeoutMs: 120_000,
+  name: 'kafka-cluster',
 };
 
 export interface KafkaClusterNode {
@@ -154,7 +159,7 @@ class LocalKafkaCluster implements KafkaCluster {
       const record = this.records.get(n.nodeId);
       return {
         id: n.nodeId,
-        name: nodeName(n.nodeId),
+        name: this.nodeName(n.nodeId),
         pid: record?.pid,
         alive: record ? isRecordAlive(record) : false,
         brokerPort: n.port,
@@ -181,7 +186,7 @@ class LocalKafkaCluster implements KafkaCluster {
   async killNode(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     this.node(id);
     const record = this.records.get(id);
-    if (!record || !isRecordAlive(record)) throw new InfraError(nodeName(id), 'not running');
+    if (!record || !isRecordAlive(record)) throw new InfraError(this.nodeName(id), 'not running');
     process.kill(record.pid, signal);
     await waitForExit(record);
     log.info({ event: 'kafka-cluster.node-killed', node: id, servicePid: record.pid, signal });
@@ -190,7 +195,7 @@ class LocalKafkaCluster implements KafkaCluster {
   async startNode(id: number): Promise<void> {
     const n = this.node(id);
     const record = this.records.get(id);
-    if (record && isRecordAlive(record)) throw new InfraError(nodeName(id), `already running (pid ${record.pid})`);
+    if (record && isRecordAlive(record)) throw new InfraError(this.nodeName(id), `already running (pid ${record.pid})`);
     const started = Date.now();
     this.launch(n);
     await this.waitUntilLive(n);
@@ -213,10 +218,14 @@ class LocalKafkaCluster implements KafkaCluster {
   async stop(options: { deleteData?: boolean } = {}): Promise<void> {
     // All at once: stopped one by one, the last nodes would wait out a controlled shutdown
     // that a quorum without a majority can no longer acknowledge.
-    await Promise.all(this.kraftNodes.map((n) => stopRecorded(nodeName(n.nodeId), 10_000)));
+    await Promise.all(this.kraftNodes.map((n) => stopRecorded(this.nodeName(n.nodeId), 10_000)));
     this.records.clear();
     if (options.deleteData) rmSync(this.o.dir, { recursive: true, force: true });
     log.info({ event: 'kafka-cluster.stopped', brokers: this.brokers, deletedData: options.deleteData === true });
+  }
+
+  private nodeName(id: number): string {
+    return `${this.o.name}-${id}`;
   }
 
   private node(id: number): KraftNode {
@@ -239,20 +248,20 @@ class LocalKafkaCluster implements KafkaCluster {
     await Promise.all(
       this.kraftNodes.map((n) => {
         const { config, jvm } = this.files(n.nodeId);
-        return formatStorage(nodeName(n.nodeId), jvm, config, clusterId, ['--initial-controllers', voters]);
+        return formatStorage(this.nodeName(n.nodeId), jvm, config, clusterId, ['--initial-controllers', voters, ...(this.o.formatFlags ?? [])]);
       }),
     );
   }
 
   private files(id: number): { config: string; jvm: KafkaJvm } {
     const files = this.jvms.get(id);
-    if (!files) throw new InfraError(nodeName(id), 'its config was never written');
+    if (!files) throw new InfraError(this.nodeName(id), 'its config was never written');
     return files;
   }
 
   private launch(n: KraftNode): void {
     const { config, jvm } = this.files(n.nodeId);
-    this.records.set(n.nodeId, startDetached(nodeName(n.nodeId), 'java', kafkaJavaArgs(jvm, 'kafka.Kafka', [config])));
+    this.records.set(n.nodeId, startDetached(this.nodeName(n.nodeId), 'java', kafkaJavaArgs(jvm, 'kafka.Kafka', [config])));
   }
 
   /** The node answers on its own port and counts itself among `atLeast` live brokers. */
@@ -260,7 +269,7 @@ class LocalKafkaCluster implements KafkaCluster {
     const record = this.records.get(n.nodeId);
     const self = `${n.host}:${n.port}`;
     await waitUntil(
-      nodeName(n.nodeId),
+      this.nodeName(n.nodeId),
       async () => {
         if (!(await brokerAnswers(n.host, n.port))) return false;
         const live = await liveBrokerIds(self);
@@ -276,7 +285,7 @@ class LocalKafkaCluster implements KafkaCluster {
    */
   private async stopLeftovers(): Promise<void> {
     for (const n of this.kraftNodes) {
-      const record = readRecord(nodeName(n.nodeId));
+      const record = readRecord(this.nodeName(n.nodeId));
       if (record && isRecordAlive(record)) {
         log.warn({ event: 'kafka-cluster.leftover-stopped', node: n.nodeId, servicePid: record.pid });
         await stopRecorded(record.name, 5_000);
@@ -310,9 +319,7 @@ export function clusterNodes(o: KafkaClusterOptions): KraftNode[] {
   }));
 }
 
-function nodeName(id: number): string {
-  return `kafka-cluster-${id}`;
-}
+
 
 /** Starts a local KRaft cluster of combined broker + controller nodes and waits until every broker is live. */
 export async function startKafkaCluster(options: Partial<KafkaClusterOptions> = {}): Promise<KafkaCluster> {

@@ -12,13 +12,16 @@ export function configEnv(config: Config, extra: NodeJS.ProcessEnv = {}): NodeJS
 export class ChildWorker {
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** stdout and stderr, when constructed with `capture` (a test that checks what the worker prints). */
+  output = '';
 
   /** `extra` wins over the settings (e.g. a METRICS_PORT a test's Prometheus scrapes). */
-  constructor(config: Config, extra: NodeJS.ProcessEnv = {}) {
+  constructor(config: Config, extra: NodeJS.ProcessEnv = {}, o: { capture?: boolean } = {}) {
     this.process = spawn(process.execPath, [join(__dirname, '../../dist/workers/stream-worker.js')], {
       env: configEnv(config, extra),
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', o.capture ? 'pipe' : 'ignore', o.capture ? 'pipe' : 'inherit'],
     });
+    for (const stream of [this.process.stdout, this.process.stderr]) stream?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
   }
 

@@ -5,7 +5,7 @@ import { uniqueName } from './names';
 export const testBrokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
 export function testKafka(brokers: string[] = testBrokers): Kafka {
-  return createKafka({ brokers, clientId: uniqueName('test'), quiet: true });
+  return createKafka({ kafka_brokers: brokers }, { clientId: uniqueName('test'), quiet: true });
 }
 
 type Message = EachMessagePayload['message'];

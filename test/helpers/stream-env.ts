@@ -1,4 +1,5 @@
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowHandle } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal/connection';
 import { Config, loadConfig, SettingName } from '../../lib/config';
 import { BinanceSimulator, SimulatorOptions, startSimulator } from '../../simulator/simulator';
 import { createStreamWorker, StreamWorker } from '../../workers/create-worker';
@@ -59,7 +60,7 @@ export async function streamEnv(
     ...(sim.urls.caFile ? { custom_ca_bundle: sim.urls.caFile } : {}),
     ...o.settings,
   });
-  const connection = await Connection.connect({ address: config.temporal_address });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal_namespace });
   const kafka = testKafka(o.brokers);
   const worker = o.childWorkers ? undefined : await createStreamWorker({ config });

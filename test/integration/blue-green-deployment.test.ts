@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal/connection';
 import { configEnv } from '../../lib/config-env';
 import { Config, loadConfig } from '../../lib/config';
 import { pendingActivityBuild } from '../../lib/deploy/worker-deployment';
@@ -85,7 +86,7 @@ beforeAll(async () => {
     status_report_interval_seconds: 1,
     symbols: SYMBOLS,
   });
-  connection = await Connection.connect({ address: config.temporal_address });
+  connection = await connectTemporal(config);
   client = new Client({ connection, namespace: config.temporal_namespace });
   blue = new ChildWorker(config);
   startDeployer();

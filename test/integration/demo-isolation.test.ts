@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal/connection';
 import { Kafka } from 'kafkajs';
 import { startSession } from '../../cli/session';
 import { loadConfig } from '../../lib/config';
@@ -37,7 +38,7 @@ let running: Promise<void> | undefined;
 
 beforeAll(async () => {
   const config = loadConfig();
-  connection = await Connection.connect({ address: config.temporal_address });
+  connection = await connectTemporal(config);
   client = new Client({ connection, namespace: config.temporal_namespace });
   kafka = testKafka();
 });

@@ -61,7 +61,7 @@ async function withWorker<T>(criticalOnDay: number, body: (taskQueue: string) =>
   const taskQueue = uniqueName('validation');
   const real = createValidationActivities({
     config: loadConfig(process.env, { reports_dir: reportsDir }),
-    kafka: createKafka({ brokers: ['127.0.0.1:9092'], clientId: 'unused', quiet: true }),
+    kafka: createKafka({ kafka_brokers: ['127.0.0.1:9092'] }, { clientId: 'unused', quiet: true }),
   });
   const worker = await Worker.create({
     connection: env.nativeConnection,

@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../lib/temporal/connection';
 import { loadConfig } from '../../lib/config';
 import { createStreamWorker } from '../../workers/create-worker';
 import { kafkaProbe } from '../../workflows';
@@ -14,7 +15,7 @@ test('a workflow on the real Temporal server runs an activity that writes to the
   const value = uniqueName('payload');
   const kafka = testKafka();
   const { worker, close } = await createStreamWorker({ config, taskQueue, kafka });
-  const connection = await Connection.connect({ address: config.temporal_address });
+  const connection = await connectTemporal(config);
   try {
     const client = new Client({ connection, namespace: config.temporal_namespace });
     const result = await worker.runUntil(
