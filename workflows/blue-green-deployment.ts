@@ -78,9 +78,11 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const smoke = await step(
       'smoke test',
       async () => {
-        shadow = (await short.startShadow({ buildId: input.buildId, symbols: pre.symbols })).workflowId;
+        const started = await short.startShadow({ buildId: input.buildId, symbols: pre.symbols });
+        shadow = started.workflowId;
         await hold(input.smokeMs);
-        return short.checkShadow({ workflowId: shadow, buildId: input.buildId });
+        const r = await short.checkShadow({ workflowId: shadow, buildId: input.buildId });
+        return started.redispatched?.length ? { ...r, summary: `${r.summary} (the shadow was started again: ${started.redispatched.join('; ')})` } : r;
       },
       (r) => ({ ok: r.ok, summary: r.summary }),
     );

@@ -11,7 +11,7 @@ import type { Comparison } from '../../workflows/blue-green-api';
 import { compareWindows, tradesSince } from './compare-topics';
 import { DeployDriver, DriverName } from './deploy-driver';
 import { liveSessions, rotateOnto, sessionStatus, SHADOW_MARK } from './live-sessions';
-import { describeDeployment, pendingActivityBuild, setCurrentVersion, waitForVersion } from './worker-deployment';
+import { buildHasPollers, describeDeployment, pendingActivityBuild, setCurrentVersion, waitForVersion } from './worker-deployment';
 
 export interface DeployContext {
   client: Client;
@@ -35,6 +35,14 @@ export function deploymentSteps(c: DeployContext) {
   const { client, config } = c;
   const ns = client.options.namespace;
   const deployment = config.deployment_name;
+
+  async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 
   /** Critical alerts of the project's rules that fired since `sinceMs`, when a Prometheus is configured to ask. */
   async function criticalAlerts(sinceMs: number): Promise<{ fired: string[]; checked: string }> {
@@ -85,14 +93,26 @@ export function deploymentSteps(c: DeployContext) {
     /** A session pinned to green, on the same symbols, into `<topic>.shadow`: green's smoke test and twin. */
     async startShadow(i: { buildId: string; symbols: string[] }) {
       const workflowId = `${config.workflow_id}${SHADOW_MARK}${i.buildId}`;
-      await client.workflow.start(shadowSession, {
-        taskQueue: config.task_queue,
-        workflowId,
-        workflowIdConflictPolicy: 'TERMINATE_EXISTING',
-        args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic: shadowTopic(config), dlqTopic: `${shadowTopic(config)}.dlq` }],
-        versioningOverride: { pinnedTo: { deploymentName: deployment, buildId: i.buildId } },
-      });
-      return { workflowId };
+      // Seen on server 1.29.1 under load: the first activity of a workflow pinned to a version that
+      // had just appeared was handed to the current version's worker. Green's activity poller is
+      // awaited first, and a shadow whose stream starts elsewhere is started again.
+      await until(() => buildHasPollers(client.workflowService, ns, config.task_queue, i.buildId, 10_000, 'activity'), 60_000, `an activity poller of ${i.buildId}`);
+      const tries: string[] = [];
+      for (let attempt = 1; ; attempt++) {
+        c.beat();
+        await client.workflow.start(shadowSession, {
+          taskQueue: config.task_queue,
+          workflowId,
+          workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+          args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic: shadowTopic(config), dlqTopic: `${shadowTopic(config)}.dlq` }],
+          versioningOverride: { pinnedTo: { deploymentName: deployment, buildId: i.buildId } },
+        });
+        let on: Awaited<ReturnType<typeof pendingActivityBuild>>;
+        await until(async () => !!(on = await pendingActivityBuild(client.workflowService, ns, workflowId)), 30_000, 'the shadow stream to start').catch(() => undefined);
+        if (!on || on.buildId === i.buildId || attempt === 3) return { workflowId, redispatched: tries };
+        tries.push(`attempt ${attempt} started on ${on.buildId ?? 'an unversioned worker'}`);
+        await client.workflow.getHandle(workflowId).terminate(`its stream started on ${on.buildId}, not ${i.buildId}`);
+      }
     },
 
     async checkShadow(i: { workflowId: string; buildId: string }) {

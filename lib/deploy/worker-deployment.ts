@@ -69,10 +69,11 @@ export async function setCurrentVersion(svc: Service, namespace: string, deploym
   throw new Error(`${deploymentName}: routing to ${buildId} did not complete within 60 s`);
 }
 
-/** Whether a worker of this build polled the task queue within `withinMs`. */
-export async function buildHasPollers(svc: Service, namespace: string, taskQueue: string, buildId: string, withinMs: number): Promise<boolean> {
+/** Whether a worker of this build polled the task queue (its workflow or activity side, or only the one given) within `withinMs`. */
+export async function buildHasPollers(svc: Service, namespace: string, taskQueue: string, buildId: string, withinMs: number, only?: 'activity'): Promise<boolean> {
   const { TaskQueueType } = temporal.api.enums.v1;
-  for (const taskQueueType of [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
+  const types = only === 'activity' ? [TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY] : [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY];
+  for (const taskQueueType of types) {
     const r = await svc.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });
     for (const p of r.pollers ?? []) {
       const at = Number(p.lastAccessTime?.seconds ?? 0) * 1000;
