@@ -27,7 +27,7 @@ export const temporalDefaults: TemporalOptions = {
 
 export const temporalBinary = join(toolsBinDir, 'temporal');
 
-/** Arguments of `temporal server start-dev`: SQLite file, loopback only, our search attributes. */
+/** Arguments of `temporal server start-dev`: SQLite file, loopback only, our search attributes, room for deployments. */
 export function startDevArgs(o: TemporalOptions): string[] {
   return [
     'server',
@@ -40,6 +40,10 @@ export function startDevArgs(o: TemporalOptions): string[] {
     '--log-format', 'json',
     '--log-level', 'warn',
     ...searchAttributeFlags.flatMap((sa) => ['--search-attribute', sa]),
+    // Every test, bench and demo registers a Worker Deployment of its own and the dev server keeps
+    // them in its file; at the default cap of 100 per namespace new ones are refused and their
+    // workers get no task ("reached maximum deployments in namespace").
+    '--dynamic-config-value', 'matching.maxDeployments=100000',
   ];
 }
 

@@ -40,6 +40,10 @@ describe('Temporal dev server arguments', () => {
     expect(flag('--db-filename')).toBe('/tmp/t.db');
   });
 
+  test('lifts the cap of 100 Worker Deployments per namespace (every test registers one)', () => {
+    expect(flag('--dynamic-config-value')).toBe('matching.maxDeployments=100000');
+  });
+
   test('registers the search attributes the stream workflow sets', () => {
     const attrs = args.filter((_, i) => args[i - 1] === '--search-attribute');
     expect(attrs).toEqual(expect.arrayContaining(['StreamSymbols=KeywordList', 'StreamRotation=Int', 'StreamState=Keyword']));
