@@ -1,14 +1,11 @@
-import { Kafka } from 'kafkajs';
-import { createProbeActivities } from './kafka-probe';
 import { createStreamActivities, StreamDeps } from './stream-trades';
 import { createValidationActivities } from './validation';
 
-export type ActivityDeps = StreamDeps & { kafka: Kafka };
+export type ActivityDeps = StreamDeps;
 
 /** All activities the stream worker registers, built over their dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createProbeActivities(deps.kafka),
     ...createStreamActivities(deps),
     ...createValidationActivities(deps),
   };

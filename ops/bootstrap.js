@@ -32,6 +32,7 @@ function build() {
   mustRun(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
 }
 
+const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const k2 = (args) => process.exit(run(process.execPath, [join(root, 'bin', 'k2.js'), ...args]));
 
 ensureDependencies();
@@ -49,8 +50,21 @@ switch (command) {
   case 'soak':
     k2(['soak', ...rest]);
     break;
+  case 'k2':
+    k2(rest);
+    break;
+  case 'bench': {
+    // `bench <name> [args]`: a benchmark from the fresh build.
+    const [name, ...args] = rest;
+    const entry = join(root, 'dist', 'bench', `${name}.js`);
+    if (!name || !existsSync(entry)) {
+      console.error(`[k2] no benchmark ${name ?? ''} (dist/bench/<name>.js)`);
+      process.exit(2);
+    }
+    process.exit(run(process.execPath, [entry, ...args]));
+    break;
+  }
   case 'test': {
-    const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
     // Type-check the tests too (the build covers only shipped code), then unit before
     // integration so a broken module fails in seconds, not after the services start.
     mustRun(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
@@ -58,7 +72,11 @@ switch (command) {
     process.exit(run(process.execPath, [jest, '--selectProjects', 'integration', ...rest]));
     break;
   }
+  case 'test:integration':
+    // Integration tests run workers from dist/ (child processes a test can SIGKILL).
+    process.exit(run(process.execPath, [jest, '--selectProjects', 'integration', ...rest]));
+    break;
   default:
-    console.error(`usage: node ops/bootstrap.js start|demo|simulator|soak|test [args]`);
+    console.error(`usage: node ops/bootstrap.js start|demo|simulator|soak|k2|bench <name>|test|test:integration [args]`);
     process.exit(2);
 }
