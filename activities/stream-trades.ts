@@ -9,7 +9,8 @@ import { metrics } from '../lib/metrics';
 import { Cursor, CursorResets, mergeCursors } from '../lib/pipeline/cursor';
 import { registerPipeline } from '../lib/pipeline/live-pipelines';
 import { buildSessionPipeline, sessionTailReader } from '../lib/pipeline/session-pipeline';
-import { AbortReason, PipelineProgress, TradePipeline } from '../lib/pipeline/trade-pipeline';
+import { AbortReason, PipelineProgress } from '../lib/pipeline/pipeline-progress';
+import { TradePipeline } from '../lib/pipeline/trade-pipeline';
 import { progressSignal } from '../workflows/stream-session-api';
 
 const log = createLogger('stream-trades');

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Cursor, CursorResets } from '../lib/pipeline/cursor';
-import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
+import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 
 // The stream session's message names are fixed: operators send them with the temporal CLI

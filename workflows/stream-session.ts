@@ -15,7 +15,7 @@ import {
 import type { StreamTradesInput, StreamTradesResult, createStreamActivities } from '../activities/stream-trades';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 import { CursorResets, mergeCursors } from '../lib/pipeline/cursor';
-import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
+import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
 import { StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import {
   pauseSignal,
