@@ -6,6 +6,7 @@ import { Config } from '../config';
 import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-reader';
 import { shadowSession } from '../../workflows/shadow-session';
 import { stopSignal } from '../../workflows/stream-session-api';
+import { sessionMetadata } from '../../workflows/stream-session-status';
 import type { Comparison } from '../../workflows/blue-green-api';
 import { compareWindows, tradesSince } from './compare-topics';
 import { DeployDriver, DriverName } from './deploy-driver';
@@ -71,12 +72,14 @@ export function deploymentSteps(c: DeployContext) {
     /** A session pinned to green, on the same symbols, into `<topic>.shadow`: green's smoke test and twin. */
     async startShadow(i: { buildId: string; symbols: string[] }) {
       const workflowId = `${config.workflow_id}${SHADOW_MARK}${i.buildId}`;
+      const topic = shadowTopic(config);
       await client.workflow.start(shadowSession, {
         taskQueue: config.task_queue,
         workflowId,
         workflowIdConflictPolicy: 'TERMINATE_EXISTING',
-        args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic: shadowTopic(config), dlqTopic: `${shadowTopic(config)}.dlq` }],
+        args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic, dlqTopic: `${topic}.dlq` }],
         versioningOverride: { pinnedTo: { deploymentName: deployment, buildId: i.buildId } },
+        ...sessionMetadata({ symbols: i.symbols, topic, dlqTopic: `${topic}.dlq`, build: i.buildId, workflowId }),
       });
       return { workflowId };
     },

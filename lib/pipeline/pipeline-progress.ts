@@ -18,6 +18,10 @@ export interface SymbolProgress {
 
 export interface PipelineProgress {
   state: PipelineState;
+  /** When the run took this snapshot (the worker's clock, ms): rates and lag are measured against it. */
+  at?: number;
+  /** The topic the run writes. */
+  topic?: string;
   cursor: Cursor;
   symbols: Record<string, SymbolProgress>;
   connectedSince: number | undefined;

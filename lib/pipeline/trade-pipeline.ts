@@ -128,6 +128,8 @@ export class TradePipeline {
   progress(): PipelineProgress {
     return {
       state: this.sink.kafkaUp || this.state === 'draining' ? this.state : 'kafka_unavailable',
+      at: Date.now(),
+      topic: this.o.topic,
       cursor: this.ledger.cursor,
       symbols: this.ledger.symbols,
       connectedSince: this.socket.connectedSince,
