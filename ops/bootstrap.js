@@ -3,7 +3,7 @@
 // then a TypeScript build) and hands over to the k2 command or to jest. Plain JavaScript on
 // purpose: it runs before any dependency is installed.
 const { spawnSync } = require('node:child_process');
-const { existsSync, statSync } = require('node:fs');
+const { existsSync, lstatSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -21,7 +21,11 @@ function mustRun(cmd, args) {
 }
 
 function ensureDependencies() {
-  const marker = join(root, 'node_modules', '.package-lock.json');
+  const modules = join(root, 'node_modules');
+  // A git worktree sharing another checkout's node_modules through a link: npm ci would replace
+  // the link with an install of its own, so that checkout stays in charge of it.
+  if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) return;
+  const marker = join(modules, '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   console.error('[k2] installing dependencies (npm ci)');
