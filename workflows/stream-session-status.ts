@@ -88,6 +88,9 @@ function symbolLine(symbol: string, p: SymbolStatus): string {
   return `- ${symbol}: ${rate}${lag}, ${p.total} written (${p.thisRun} this run), last id ${p.lastId ?? '–'}`;
 }
 
+/** Symbols listed in the details; a session of hundreds (a soak) lists the rest in `status`. */
+const DETAIL_SYMBOLS = 50;
+
 /**
  * The Web UI's "current details" (markdown): what an operator looks for first — the state, the
  * rotation, the build, and per symbol the rate, the age of its last trade and its totals.
@@ -103,7 +106,8 @@ export function sessionDetails(s: SessionStatus): string {
     head.join(' · '),
     run.join(' · '),
     '',
-    ...s.symbols.map((sym) => symbolLine(sym, s.perSymbol[sym])),
+    ...s.symbols.slice(0, DETAIL_SYMBOLS).map((sym) => symbolLine(sym, s.perSymbol[sym])),
+    ...(s.symbols.length > DETAIL_SYMBOLS ? [`- … and ${s.symbols.length - DETAIL_SYMBOLS} more: query \`status\``] : []),
     ...(s.lastError ? ['', `Last error: ${s.lastError}`] : []),
   ].join('\n');
 }

@@ -101,6 +101,13 @@ describe('session details (the Web UI)', () => {
     expect(text).toContain('- **ETHUSDT: id regression** — live id 12 is far below cursor 5000000; 30 trades held. Fix: `k2 stream reset-cursor --symbol ETHUSDT`');
     expect(text).toContain('Last error: worker lost');
   });
+
+  it('lists at most 50 symbols: the rest are a query away', () => {
+    const symbols = Array.from({ length: 120 }, (_, i) => `S${i}USDT`);
+    const text = sessionDetails(sessionStatus(view({ symbols })));
+    expect(text.split('\n').filter((l) => l.startsWith('- S'))).toHaveLength(50);
+    expect(text).toContain('- … and 70 more: query `status`');
+  });
 });
 
 describe('session metadata (set at start)', () => {
