@@ -38,6 +38,8 @@ const TRANSIENT = [
   'The leader epoch in the request is', // FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
   'The leader high watermark has not caught up', // OFFSET_NOT_AVAILABLE
   'The request timed out', // REQUEST_TIMED_OUT
+  // a request queued behind a slow one (a broker restarting, a worker frozen and woken)
+  'Timeout while acquiring lock', // KafkaJSLockTimeout
   // a consumer group settling: the consumer rejoins by itself
   'The group is rebalancing', // REBALANCE_IN_PROGRESS
   'The coordinator is not aware of this member', // UNKNOWN_MEMBER_ID

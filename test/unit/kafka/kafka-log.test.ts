@@ -11,6 +11,8 @@ describe('kafkajs log levels', () => {
     ['Failed to send messages: This server is not the leader for that topic-partition', { retryCount: 1 }],
     ['Response AddPartitionsToTxn(key: 24, version: 1)', { error: 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing' }],
     ['Connection timeout', {}],
+    // seen in the hostile fault matrix, when a frozen worker wakes
+    ['Timeout while acquiring lock (1 waiting locks)', { retryCount: 0, retryTime: 20 }],
   ])('an expected retry is debug: %s', (message, fields) => {
     expect(kafkaLogLevel(logLevel.ERROR, message, fields)).toBe('debug');
   });
