@@ -102,8 +102,10 @@ export function sessionDetails(s: SessionStatus): string {
   if (s.topic) run.push(`into \`${s.topic}\``);
   if (s.connectedSince) run.push(`connected since ${s.connectedSince}`);
   run.push(`buffer ${s.bufferDepth}`, `reconnects ${s.reconnects}`);
+  // Markdown: a single line break would join the first two lines into one paragraph.
   return [
     head.join(' · '),
+    '',
     run.join(' · '),
     '',
     ...s.symbols.slice(0, DETAIL_SYMBOLS).map((sym) => symbolLine(sym, s.perSymbol[sym])),

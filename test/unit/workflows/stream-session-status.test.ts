@@ -86,6 +86,7 @@ describe('session details (the Web UI)', () => {
     expect(sessionDetails(s)).toBe(
       [
         '**streaming** · rotation 4 (last: lifetime) · build `b7`',
+        '',
         `pipeline streaming · into \`market.crypto.trades.binance\` · connected since ${new Date(T0 - 60_000).toISOString()} · buffer 3 · reconnects 1`,
         '',
         '- BTCUSDT: 20.0/s, last trade 0.3 s old, 1050 written (50 this run), last id 150',
