@@ -12,6 +12,7 @@ module.exports = {
       roots: ['<rootDir>/test/unit'],
       testMatch: ['**/*.test.ts'],
       transform,
+      setupFiles: ['<rootDir>/test/unit/setup-env.ts'],
     },
     {
       displayName: 'integration',

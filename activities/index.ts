@@ -1,17 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { Kafka } from 'kafkajs';
 import { explainStreamError } from '../lib/connection-check';
-import { createProbeActivities } from './kafka-probe';
 import { createStreamActivities, StreamDeps } from './stream-trades';
 import { createValidationActivities } from './validation';
 
-export type ActivityDeps = StreamDeps & { kafka: Kafka };
+export type ActivityDeps = StreamDeps;
 
 /** All activities the stream worker registers, built over their dependencies. */
 export function createActivities(deps: ActivityDeps) {
   const stream = createStreamActivities(deps);
   return {
-    ...createProbeActivities(deps.kafka),
     ...stream,
     // A refused credential or certificate fails the attempt (retried, as any failure of the
     // session's stream) with the message naming the setting: the attempt's last failure in the

@@ -2,14 +2,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Kafka } from 'kafkajs';
 import { SerializerCache } from '../lib/avro/serializer';
 import { Config } from '../lib/config';
-import { createFencedWriter, sessionTransactionalId } from '../lib/kafka/fenced-writer';
-import { ensureTopics, sessionTopics, tradeTopicSpecs } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
-import { metrics } from '../lib/metrics';
-import { Cursor, CursorResets, mergeCursors } from '../lib/pipeline/cursor';
+import { Cursor, CursorResets } from '../lib/pipeline/cursor';
 import { registerPipeline } from '../lib/pipeline/live-pipelines';
-import { buildSessionPipeline, sessionTailReader } from '../lib/pipeline/session-pipeline';
-import { AbortReason, PipelineProgress, TradePipeline } from '../lib/pipeline/trade-pipeline';
+import { AbortReason, PipelineProgress } from '../lib/pipeline/pipeline-progress';
+import { openSessionPipeline, RunEnd, runSessionPipeline } from '../lib/pipeline/session-pipeline';
+import { TradePipeline } from '../lib/pipeline/trade-pipeline';
 import { progressSignal } from '../workflows/stream-session-api';
 
 const log = createLogger('stream-trades');
@@ -36,7 +34,7 @@ export interface StreamTradesResult {
   /** Kafka may hold records after the cursor (a send failed while stopping). */
   cursorMayLag: boolean;
   counts: Record<string, number>;
-  endedBy: 'lifetime' | 'cancelled' | 'worker_shutdown' | 'caught_up';
+  endedBy: RunEnd;
   startedAt: string;
   firstTradeAt?: string;
   endedAt: string;
@@ -72,9 +70,10 @@ export function createStreamActivities(deps: StreamDeps) {
   return {
     /**
      * Holds the WebSocket-to-Kafka loop until its lifetime ends, it is cancelled, or the worker
-     * stops; returns the cursor (last trade id per symbol committed to Kafka). Every attempt
-     * first claims the session's transactional id, which fences any older writer, and only
-     * then reads where the topic stands, so two attempts can never both write.
+     * stops; returns the cursor (last trade id per symbol committed to Kafka). The pipeline and
+     * its start-up order are lib/pipeline/session-pipeline.ts'; this adapts them to Temporal:
+     * heartbeats carry the cursor a retry resumes from, a cancel drains or abandons the run,
+     * progress goes to the workflow as signals, failures become retryable or not.
      */
     async streamTrades(input: StreamTradesInput): Promise<StreamTradesResult> {
       const ctx = Context.current();
@@ -89,68 +88,48 @@ export function createStreamActivities(deps: StreamDeps) {
       ctx.heartbeat(previous);
       const beat = setInterval(() => ctx.heartbeat(pipeline?.progress() ?? previous), beatEvery);
 
-      const lifetime = new AbortController();
       const drain = new AbortController();
+      const lost = new AbortController();
       let abrupt: AbortReason | undefined;
       const onCancel = () => {
         abrupt = abruptReason(ctx);
-        if (abrupt) pipeline?.abort(abrupt);
-        else drain.abort();
+        if (abrupt) {
+          lost.abort(ctx.cancellationSignal.reason);
+          pipeline?.abort(abrupt);
+        } else {
+          drain.abort();
+        }
       };
       ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
-      const stillOurs = () => {
-        if (abrupt) throw ctx.cancellationSignal.reason;
-      };
 
-      const topics = sessionTopics(config, input);
-      const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, workflowId) });
       let report: NodeJS.Timeout | undefined;
-      let lifetimeTimer: NodeJS.Timeout | undefined;
       let unregister = () => {};
       try {
-        const admin = deps.kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopics(admin, tradeTopicSpecs(config, topics));
-        } finally {
-          await admin.disconnect();
-        }
-        stillOurs();
-        await writer.open();
-        stillOurs();
-
-        const writtenUpTo = sessionTailReader(deps, topics, input.resets);
-        let cursor = mergeCursors(input.cursor, previous?.cursor);
-        const counts: Record<string, number> = Object.fromEntries(Object.entries(previous?.symbols ?? {}).map(([s, p]) => [s, p.count]));
-        // A retry (crash, heartbeat timeout), a symbol without a cursor (a fresh session), or a
-        // cursor that may lag: the topic may hold more than we know, and writing below would
-        // duplicate. Read only now, after the fence: no older writer can add to it any more.
-        const unknownSymbol = input.symbols.some((s) => cursor[s] === undefined);
-        if (ctx.info.attempt > 1 || input.cursorMayLag || unknownSymbol || input.catchUpOnly) {
-          const tail = await writtenUpTo(input.symbols);
-          log.info({ event: 'stream.resume', attempt: ctx.info.attempt, cursor, tail: Object.fromEntries(tail) });
-          // Ids are consecutive: what a lost attempt or run committed after its last heartbeat or
-          // report is the distance to the tail, and the session's totals count it too.
-          for (const [s, id] of tail) if (cursor[s] !== undefined && !input.resets?.[s] && id > cursor[s]) counts[s] = (counts[s] ?? 0) + id - cursor[s];
-          cursor = mergeCursors(cursor, tail);
-          stillOurs();
-        }
-
-        pipeline = await buildSessionPipeline(deps, {
-          symbols: input.symbols,
-          topics,
-          cursor,
-          counts,
-          writer,
-          createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId }),
-          writtenUpTo,
-        });
+        pipeline = await openSessionPipeline(
+          deps,
+          {
+            workflowId,
+            attempt: ctx.info.attempt,
+            symbols: input.symbols,
+            cursor: input.cursor,
+            previous,
+            mayLag: ctx.info.attempt > 1 || !!input.cursorMayLag || !!input.catchUpOnly,
+            resets: input.resets,
+            topic: input.topic,
+            dlqTopic: input.dlqTopic,
+          },
+          lost.signal,
+        );
+        // Lost while the pipeline was being built: it stops at once when run.
         if (abrupt) pipeline.abort(abrupt);
         unregister = registerPipeline(pipeline);
-        lifetimeTimer = setTimeout(() => lifetime.abort(), input.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000);
         report = reportProgress(ctx, workflowId, pipeline, input.rotation, config.status_report_interval_seconds * 1000);
-        const signal = AbortSignal.any([drain.signal, deps.workerShutdown, lifetime.signal]);
-        const final = await pipeline.run(signal, { catchUpOnly: input.catchUpOnly, drainTimeoutMs: input.catchUpOnly ? 10 * 60_000 : undefined });
+        const { final, endedBy } = await runSessionPipeline(pipeline, {
+          lifetimeMs: input.maxLifetimeMs ?? config.connection_max_lifetime_hours * 3600_000,
+          drain: drain.signal,
+          workerShutdown: deps.workerShutdown,
+          catchUpOnly: input.catchUpOnly,
+        });
 
         if (final.abortedBy) {
           log.warn({ event: 'stream.aborted', reason: final.abortedBy, rotation: input.rotation, attempt: ctx.info.attempt });
@@ -158,8 +137,6 @@ export function createStreamActivities(deps: StreamDeps) {
           if (final.abortedBy === 'fenced' && !abrupt) throw ApplicationFailure.retryable(`run ${input.rotation} fenced: ${final.lastError ?? ''}`, 'WriterFenced');
           throw ctx.cancellationSignal.reason;
         }
-        const endedBy = input.catchUpOnly ? 'caught_up' : lifetime.signal.aborted ? 'lifetime' : deps.workerShutdown.aborted ? 'worker_shutdown' : 'cancelled';
-        if (endedBy === 'lifetime' || endedBy === 'cancelled') metrics.rotations.inc();
         log.info({ event: 'stream.ended', endedBy, cursor: final.cursor, rotation: input.rotation });
         return {
           cursor: final.cursor,
@@ -175,10 +152,8 @@ export function createStreamActivities(deps: StreamDeps) {
       } finally {
         ctx.cancellationSignal.removeEventListener('abort', onCancel);
         unregister();
-        clearTimeout(lifetimeTimer);
         clearInterval(beat);
         clearInterval(report);
-        if (!pipeline) await writer.close();
       }
     },
   };

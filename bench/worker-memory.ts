@@ -9,7 +9,7 @@ import { Config, envName, loadConfig, SettingName } from '../lib/config';
 import { createKafka } from '../lib/kafka/client';
 import { cacheDir, projectRoot } from '../lib/paths';
 import { setProducerQuota } from '../ops/infra/kafka-quota';
-import { formatSeconds } from '../lib/progress';
+import { formatSeconds } from '../ops/infra/progress';
 import { startSimulator } from '../simulator/simulator';
 import { streamWorkerCommand, streamWorkerEntry } from '../workers/worker-launch';
 import { streamSession } from '../workflows';

@@ -6,6 +6,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import { streamSearchAttributes, StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import { streamSession } from '../workflows';
 import { SessionStatus, statusQuery } from '../workflows/stream-session-api';
+import { sessionMetadata } from '../workflows/stream-session-status';
 
 export interface Session {
   client: Client;
@@ -66,6 +67,8 @@ export async function startSession(
       ...(searchAttributes
         ? { typedSearchAttributes: [{ key: StreamSymbols, value: symbols }, { key: StreamRotation, value: 0 }, { key: StreamState, value: 'starting' }] }
         : {}),
+      // The Web UI's summary and details of the session (its current details the workflow keeps).
+      ...sessionMetadata({ symbols, topic: config.kafka_topic, dlqTopic: config.kafka_dlq_topic, build: config.build_id, workflowId: o.workflowId }),
     });
     return { session: { client, connection, handle, close: () => connection.close() }, started: true };
   } catch (err) {
@@ -93,12 +96,13 @@ export async function queryStatus(handle: WorkflowHandle<typeof streamSession>):
 
 export function formatStatus(s: SessionStatus): string {
   const rows = Object.entries(s.perSymbol).map(([sym, p]) => {
-    const line = `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}`;
+    const rate = p.ratePerSec !== undefined ? `${p.ratePerSec.toFixed(1)}/s` : '-';
+    const line = `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  ${rate.padStart(9)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}`;
     if (p.state !== 'id_regression' || !p.regression) return line;
     return `${line}\n  ${' '.repeat(10)} ID REGRESSION: live id ${p.regression.seenId} is far below cursor ${p.regression.lastId}; ${p.regression.held} trades held. Fix: k2 stream reset-cursor --symbol ${sym}`;
   });
   return [
-    `state ${s.state} (pipeline ${s.pipelineState ?? '-'}), rotation ${s.rotation}${s.lastRotationReason ? ` (last: ${s.lastRotationReason})` : ''}`,
+    `state ${s.state} (pipeline ${s.pipelineState ?? '-'}), rotation ${s.rotation}${s.lastRotationReason ? ` (last: ${s.lastRotationReason})` : ''}${s.build ? `, build ${s.build}` : ''}`,
     `connected since ${s.connectedSince ?? '-'}, session since ${s.sessionStartedAt ?? '-'}, buffer ${s.bufferDepth}, reconnects this run ${s.reconnects}`,
     ...rows,
     s.lastError ? `last error: ${s.lastError}` : '',

@@ -3,7 +3,7 @@
 // then a TypeScript build) and hands over to the k2 command or to jest. Plain JavaScript on
 // purpose: it runs before any dependency is installed.
 const { spawnSync } = require('node:child_process');
-const { existsSync, statSync } = require('node:fs');
+const { existsSync, lstatSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -21,7 +21,11 @@ function mustRun(cmd, args) {
 }
 
 function ensureDependencies() {
-  const marker = join(root, 'node_modules', '.package-lock.json');
+  const modules = join(root, 'node_modules');
+  // A git worktree sharing another checkout's node_modules through a link: npm ci would replace
+  // the link with an install of its own, so that checkout stays in charge of it.
+  if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) return;
+  const marker = join(modules, '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   console.error('[k2] installing dependencies (npm ci)');
@@ -32,6 +36,7 @@ function build() {
   mustRun(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
 }
 
+const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const k2 = (args) => process.exit(run(process.execPath, [join(root, 'bin', 'k2.js'), ...args]));
 
 ensureDependencies();
@@ -49,8 +54,21 @@ switch (command) {
   case 'soak':
     k2(['soak', ...rest]);
     break;
+  case 'k2':
+    k2(rest);
+    break;
+  case 'bench': {
+    // `bench <name> [args]`: a benchmark from the fresh build.
+    const [name, ...args] = rest;
+    const entry = join(root, 'dist', 'bench', `${name}.js`);
+    if (!name || !existsSync(entry)) {
+      console.error(`[k2] no benchmark ${name ?? ''} (dist/bench/<name>.js)`);
+      process.exit(2);
+    }
+    process.exit(run(process.execPath, [entry, ...args]));
+    break;
+  }
   case 'test': {
-    const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
     // Type-check the tests too (the build covers only shipped code), then unit before
     // integration so a broken module fails in seconds, not after the services start.
     mustRun(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
@@ -58,7 +76,11 @@ switch (command) {
     process.exit(run(process.execPath, [jest, '--selectProjects', 'integration', ...rest]));
     break;
   }
+  case 'test:integration':
+    // Integration tests run workers from dist/ (child processes a test can SIGKILL).
+    process.exit(run(process.execPath, [jest, '--selectProjects', 'integration', ...rest]));
+    break;
   default:
-    console.error(`usage: node ops/bootstrap.js start|demo|simulator|soak|test [args]`);
+    console.error(`usage: node ops/bootstrap.js start|demo|simulator|soak|k2|bench <name>|test|test:integration [args]`);
     process.exit(2);
 }

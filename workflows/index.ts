@@ -1,6 +1,5 @@
 // Every workflow the workers register; workflow code only (no I/O, no clocks but Temporal's).
 export { blueGreenDeployment } from './blue-green-deployment';
-export { kafkaProbe } from './kafka-probe';
 export { shadowSession } from './shadow-session';
 export { productionValidation } from './production-validation';
 export { streamSession } from './stream-session';

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Cursor, CursorResets } from '../lib/pipeline/cursor';
-import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
+import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 
 // The stream session's message names are fixed: operators send them with the temporal CLI
@@ -63,6 +63,10 @@ export interface SymbolStatus {
   thisRun: number;
   lastId: number | undefined;
   lastTradeTime: string | undefined;
+  /** Trades/s written between the run's last two progress reports. */
+  ratePerSec?: number;
+  /** How old the last written trade was (trade time) when the run last reported. */
+  lagMs?: number;
 }
 
 export interface SessionStatus {
@@ -80,4 +84,8 @@ export interface SessionStatus {
   reconnects: number;
   lastError: string | undefined;
   cursor: Cursor;
+  /** The topic the running run writes, once it reported. */
+  topic?: string;
+  /** The build whose worker ran the workflow's latest task. */
+  build?: string;
 }

@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -15,7 +16,7 @@ import {
 import type { StreamTradesInput, StreamTradesResult, createStreamActivities } from '../activities/stream-trades';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 import { CursorResets, mergeCursors } from '../lib/pipeline/cursor';
-import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
+import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
 import { StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import {
   pauseSignal,
@@ -30,6 +31,7 @@ import {
   stopSignal,
   StreamSessionInput,
 } from './stream-session-api';
+import { sessionDetails, sessionStatus } from './stream-session-status';
 
 type Activities = ReturnType<typeof createStreamActivities>;
 
@@ -67,10 +69,14 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
   let pauseRequested = false;
   let stopRequested = false;
   let progress: PipelineProgress | undefined;
+  let previousProgress: PipelineProgress | undefined;
   let lastRunLost = input.lastRunLost;
 
+  // The Web UI's current details, kept as current as `status`. No command: replay-safe.
+  const showDetails = () => setCurrentDetails(sessionDetails(status()));
   const setState = (s: SessionState) => {
     state = s;
+    showDetails();
     if (input.searchAttributes !== false) {
       upsertSearchAttributes([
         { key: StreamState, value: s },
@@ -120,42 +126,30 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
   setHandler(progressSignal, (p, fromRotation) => {
     // A report the previous run sent just before it ended can land in this run: not ours.
     if (fromRotation !== undefined && fromRotation !== rotation) return;
+    previousProgress = progress;
     progress = p;
     learnCursor(p.cursor);
     cursorMayLag = true;
+    showDetails();
   });
   setHandler(statusQuery, () => status());
   const startedAt = input.startedAt ?? new Date(workflowInfo().startTime).toISOString();
-  const status = (): SessionStatus => {
-    const perSymbol: SessionStatus['perSymbol'] = {};
-    const held = { ...regressions, ...(progress?.regressions ?? {}) };
-    for (const s of input.symbols) {
-      const p = progress?.symbols[s];
-      perSymbol[s] = {
-        state: held[s] && !pendingResets.some((r) => r.symbol === s) ? 'id_regression' : 'ok',
-        ...(held[s] ? { regression: held[s] } : {}),
-        total: (totals[s] ?? 0) + (p?.count ?? 0),
-        thisRun: p?.count ?? 0,
-        lastId: cursor[s],
-        lastTradeTime: p?.lastTradeTimeUs ? new Date(p.lastTradeTimeUs / 1000).toISOString() : undefined,
-      };
-    }
-    return {
+  const status = (): SessionStatus =>
+    sessionStatus({
       state,
       symbols: input.symbols,
       rotation,
       lastRotationReason: input.lastRotationReason,
-      connectedSince: progress?.connectedSince ? new Date(progress.connectedSince).toISOString() : undefined,
-      firstTradeAt: progress?.firstTradeAt ? new Date(progress.firstTradeAt).toISOString() : undefined,
-      sessionStartedAt: startedAt,
-      perSymbol,
-      pipelineState: progress?.state,
-      bufferDepth: progress?.bufferDepth ?? 0,
-      reconnects: progress?.reconnects ?? 0,
-      lastError: progress?.lastError ?? lastRunLost,
+      startedAt,
       cursor,
-    };
-  };
+      totals,
+      progress,
+      previousProgress,
+      regressions,
+      resetting: pendingResets.map((r) => r.symbol),
+      lastRunLost,
+      build: workflowInfo().currentDeploymentVersion?.buildId,
+    });
 
   /** What a run hands over; with no result, the trades its last report counted and a cursor that may lag. */
   const settle = (result: StreamTradesResult | undefined, failure: unknown) => {
@@ -173,6 +167,8 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       log.warn('run ended without a result; the next resumes from the topic tail', { error: lastRunLost });
     }
     progress = undefined;
+    previousProgress = undefined;
+    showDetails();
   };
   const run = (extra: Partial<StreamTradesInput> = {}) =>
     streamTrades({

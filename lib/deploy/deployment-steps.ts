@@ -7,6 +7,7 @@ import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-re
 import { firedAlerts } from '../prometheus/prom-api';
 import { shadowSession } from '../../workflows/shadow-session';
 import { stopSignal } from '../../workflows/stream-session-api';
+import { sessionMetadata } from '../../workflows/stream-session-status';
 import type { Comparison } from '../../workflows/blue-green-api';
 import { compareWindows, tradesSince } from './compare-topics';
 import { DeployDriver, DriverName } from './deploy-driver';
@@ -97,6 +98,7 @@ export function deploymentSteps(c: DeployContext) {
       // had just appeared was handed to the current version's worker. Green's activity poller is
       // awaited first, and a shadow whose stream starts elsewhere is started again.
       await until(() => buildHasPollers(client.workflowService, ns, config.task_queue, i.buildId, 10_000, 'activity'), 60_000, `an activity poller of ${i.buildId}`);
+      const topic = shadowTopic(config);
       const tries: string[] = [];
       for (let attempt = 1; ; attempt++) {
         c.beat();
@@ -104,8 +106,9 @@ export function deploymentSteps(c: DeployContext) {
           taskQueue: config.task_queue,
           workflowId,
           workflowIdConflictPolicy: 'TERMINATE_EXISTING',
-          args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic: shadowTopic(config), dlqTopic: `${shadowTopic(config)}.dlq` }],
+          args: [{ symbols: i.symbols, heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000, searchAttributes: false, topic, dlqTopic: `${topic}.dlq` }],
           versioningOverride: { pinnedTo: { deploymentName: deployment, buildId: i.buildId } },
+          ...sessionMetadata({ symbols: i.symbols, topic, dlqTopic: `${topic}.dlq`, build: i.buildId, workflowId }),
         });
         let on: Awaited<ReturnType<typeof pendingActivityBuild>>;
         await until(async () => !!(on = await pendingActivityBuild(client.workflowService, ns, workflowId)), 30_000, 'the shadow stream to start').catch(() => undefined);

@@ -1,33 +1,13 @@
 import { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel, LogEntry, SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, SASLOptions } from 'kafkajs';
 import { Config } from '../config';
 import { explainConnectionError, kafkaSettingsFor } from '../connection-errors';
 import { createLogger } from '../logger';
 import { readPemSetting, withRootCertificates } from '../pem-file';
 import { redactSecrets } from '../secret';
+import { logCreator } from './kafka-log';
 
 const log = createLogger('kafkajs');
-
-const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-// kafkajs logs through its own format; route it into our JSON lines with an event name.
-function logCreator() {
-  return ({ level, log: entry }: LogEntry) => {
-    const { message, timestamp: _t, logger: _l, ...fields } = entry;
-    // The sink bounds the producer's retries on purpose and deduplicates its own resends from
-    // the topic's tail (lib/kafka/trade-sink.ts), so kafkajs' warning about it is noise; so is
-    // CONCURRENT_TRANSACTIONS, which a transaction begun right after a commit meets and retries.
-    const quiet =
-      message.startsWith('Limiting retries for the idempotent producer') ||
-      String(fields.error ?? message).includes('another concurrent operation on the same transaction');
-    log[quiet ? 'debug' : (levels[level] ?? 'info')]({ event: 'kafka.client', ...fields }, message);
-  };
-}
 
 /** The settings every Kafka client of the project is made from: where, and how it proves who it is. */
 export type KafkaSettings = Pick<Config, 'kafka_brokers'> &

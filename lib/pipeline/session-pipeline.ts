@@ -2,11 +2,16 @@ import { Kafka } from 'kafkajs';
 import { SerializerCache, tradeKeyDecoder } from '../avro/serializer';
 import { BinanceRestClient } from '../binance/rest-client';
 import { Config } from '../config';
-import { FencedWriter } from '../kafka/fenced-writer';
-import { SessionTopics } from '../kafka/topics';
+import { createFencedWriter, FencedWriter, sessionTransactionalId } from '../kafka/fenced-writer';
+import { ensureTopics, SessionTopics, sessionTopics, tradeTopicSpecs } from '../kafka/topics';
 import { readTopicTail } from '../kafka/topic-tail';
-import { Cursor, CursorResets } from './cursor';
+import { createLogger } from '../logger';
+import { metrics } from '../metrics';
+import { Cursor, CursorResets, mergeCursors } from './cursor';
+import { PipelineProgress } from './pipeline-progress';
 import { TradePipeline } from './trade-pipeline';
+
+const log = createLogger('session-pipeline');
 
 export interface SessionPipelineDeps {
   config: Config;
@@ -37,7 +42,7 @@ export function sessionTailReader(deps: SessionPipelineDeps, topics: SessionTopi
 }
 
 /** The stream's pipeline as the worker's settings describe it. */
-export async function buildSessionPipeline(
+async function buildSessionPipeline(
   deps: SessionPipelineDeps,
   o: {
     symbols: string[];
@@ -76,4 +81,104 @@ export async function buildSessionPipeline(
     maxBackfillTrades: config.backfill_max_trades,
     regressionThreshold: config.id_regression_threshold,
   });
+}
+
+export interface SessionAttempt {
+  /** The session's workflow id: its writer's transactional id. */
+  workflowId: string;
+  /** For the logs: which attempt of the run this is. */
+  attempt?: number;
+  symbols: string[];
+  cursor?: Cursor;
+  /** What the previous attempt of this run last reported (its heartbeat): a cursor and counts. */
+  previous?: PipelineProgress;
+  /**
+   * The topic may hold more than the cursor says: a retried attempt, a cursor from a progress
+   * report or a run that ended without a result, or a catch-up after a lost run.
+   */
+  mayLag: boolean;
+  resets?: CursorResets;
+  /** Topics of the session's own instead of the worker's (a deployment's shadow session). */
+  topic?: string;
+  dlqTopic?: string;
+}
+
+/**
+ * Opens one attempt's pipeline in the order exactly-once rests on (docs/architecture.md): the
+ * topics exist; the writer claims the session's transactional id, which fences every older
+ * writer; only then is the topic's tail read (nothing older can add to it any more), and the
+ * attempt resumes after max(cursor, tail). `lost` fires when the attempt is no longer the
+ * session's (another attempt owns it now): opening stops there, with lost's reason.
+ */
+export async function openSessionPipeline(deps: SessionPipelineDeps, a: SessionAttempt, lost: AbortSignal): Promise<TradePipeline> {
+  const { config } = deps;
+  const topics = sessionTopics(config, a);
+  const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, a.workflowId) });
+  try {
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, tradeTopicSpecs(config, topics));
+    } finally {
+      await admin.disconnect();
+    }
+    lost.throwIfAborted();
+    await writer.open();
+    lost.throwIfAborted();
+
+    const writtenUpTo = sessionTailReader(deps, topics, a.resets);
+    let cursor = mergeCursors(a.cursor, a.previous?.cursor);
+    const counts: Record<string, number> = Object.fromEntries(Object.entries(a.previous?.symbols ?? {}).map(([s, p]) => [s, p.count]));
+    // A symbol without a cursor (a fresh session) is as unknown as a cursor that may lag:
+    // writing below what the topic holds would duplicate.
+    if (a.mayLag || a.symbols.some((s) => cursor[s] === undefined)) {
+      const tail = await writtenUpTo(a.symbols);
+      log.info({ event: 'stream.resume', attempt: a.attempt, cursor, tail: Object.fromEntries(tail) });
+      // Ids are consecutive: what a lost attempt or run committed after its last heartbeat or
+      // report is the distance to the tail, and the session's totals count it too.
+      for (const [s, id] of tail) if (cursor[s] !== undefined && !a.resets?.[s] && id > cursor[s]) counts[s] = (counts[s] ?? 0) + id - cursor[s];
+      cursor = mergeCursors(cursor, tail);
+      lost.throwIfAborted();
+    }
+
+    return await buildSessionPipeline(deps, {
+      symbols: a.symbols,
+      topics,
+      cursor,
+      counts,
+      writer,
+      createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId }),
+      writtenUpTo,
+    });
+  } catch (err) {
+    // The pipeline owns the writer once built; until then it is ours to close.
+    await writer.close();
+    throw err;
+  }
+}
+
+export type RunEnd = 'lifetime' | 'cancelled' | 'worker_shutdown' | 'caught_up';
+
+/**
+ * Runs an opened pipeline until its lifetime (connection_max_lifetime_hours) ends, `drain`
+ * fires (the workflow asked: rotate, pause, stop) or the worker shuts down; each of these
+ * drains it and hands back the cursor. A catch-up-only run ends when it caught up.
+ */
+export async function runSessionPipeline(
+  pipeline: TradePipeline,
+  o: { lifetimeMs: number; drain: AbortSignal; workerShutdown: AbortSignal; catchUpOnly?: boolean },
+): Promise<{ final: PipelineProgress; endedBy: RunEnd }> {
+  const lifetime = new AbortController();
+  const timer = setTimeout(() => lifetime.abort(), o.lifetimeMs);
+  try {
+    const final = await pipeline.run(AbortSignal.any([o.drain, o.workerShutdown, lifetime.signal]), {
+      catchUpOnly: o.catchUpOnly,
+      drainTimeoutMs: o.catchUpOnly ? 10 * 60_000 : undefined,
+    });
+    const endedBy: RunEnd = o.catchUpOnly ? 'caught_up' : lifetime.signal.aborted ? 'lifetime' : o.workerShutdown.aborted ? 'worker_shutdown' : 'cancelled';
+    if (!final.abortedBy && (endedBy === 'lifetime' || endedBy === 'cancelled')) metrics.rotations.inc();
+    return { final, endedBy };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -3,12 +3,16 @@ import { Serializer } from '../avro/serializer';
 import { BinanceRestClient } from '../binance/rest-client';
 import { BinanceStreamSocket, StreamSocketOptions } from '../binance/stream-socket';
 import { BinanceTrade, parseFrame } from '../binance/trade-frame';
-import { GapTracker, RegressionState } from '../gaps/gap-tracker';
+import { GapTracker } from '../gaps/gap-tracker';
 import { FencedWriter } from '../kafka/fenced-writer';
-import { SinkRecord, TradeSink } from '../kafka/trade-sink';
+import { TradeSink } from '../kafka/trade-sink';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
+import { Backpressure } from './backpressure';
+import { CommitLedger } from './commit-ledger';
 import { Cursor } from './cursor';
+import { badFrame, DeadLetter, idRegression, unrecoverableGap } from './dead-letters';
+import { AbortReason, PipelineProgress, PipelineState } from './pipeline-progress';
 
 const log = createLogger('pipeline');
 
@@ -37,40 +41,10 @@ export interface PipelineOptions {
   writtenUpTo?(symbols: string[]): Promise<Map<string, number>>;
 }
 
-export type PipelineState = 'starting' | 'connecting' | 'streaming' | 'paused' | 'kafka_unavailable' | 'draining' | 'stopped';
-
-/** Why a run stopped at once, without draining: it is no longer the session's writer. */
-export type AbortReason = 'fenced' | 'attempt_timed_out' | 'attempt_not_found' | 'attempt_reset';
-
 export interface RunOptions {
   drainTimeoutMs?: number;
   /** No socket: only catch every symbol up from REST to now and flush (a stop after a lost worker). */
   catchUpOnly?: boolean;
-}
-
-export interface SymbolProgress {
-  /** Trades acknowledged by Kafka in this run. */
-  count: number;
-  lastId: number | undefined;
-  lastTradeTimeUs: number | undefined;
-}
-
-export interface PipelineProgress {
-  state: PipelineState;
-  cursor: Cursor;
-  symbols: Record<string, SymbolProgress>;
-  connectedSince: number | undefined;
-  firstTradeAt: number | undefined;
-  bufferDepth: number;
-  reconnects: number;
-  gapsFilled: number;
-  lastError: string | undefined;
-  /** The run ended with records Kafka may hold but did not acknowledge: resume from the topic's tail. */
-  cursorMayLag: boolean;
-  /** Symbols held because their live ids fell far below their cursor. */
-  regressions: Record<string, RegressionState>;
-  /** Set when the run stopped at once without draining. */
-  abortedBy?: AbortReason;
 }
 
 const nowUs = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -81,30 +55,29 @@ const nowUs = () => Math.floor((performance.timeOrigin + performance.now()) * 10
  * signal fires (rotation, cancel, worker shutdown) and returns the cursor after a flush.
  */
 export class TradePipeline {
-  private readonly cursor: Cursor;
-  private readonly progressBySymbol = new Map<string, SymbolProgress>();
+  private readonly ledger: CommitLedger;
   private readonly socket: BinanceStreamSocket;
   private readonly sink: TradeSink;
   private readonly tracker: GapTracker;
+  private readonly backpressure: Backpressure;
   private state: PipelineState = 'starting';
   private firstTradeAt: number | undefined;
   private reconnects = 0;
   private gapsFilled = 0;
   private lastError: string | undefined;
-  private pausedAt: number | undefined;
   private everConnected = false;
-  private backpressureTimer?: NodeJS.Timeout;
   private abortedBy: AbortReason | undefined;
   private wakeRun: (() => void) | undefined;
-  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly o: PipelineOptions) {
-    this.cursor = { ...o.cursor };
-    for (const s of o.symbols) this.progressBySymbol.set(s, { count: o.counts?.[s] ?? 0, lastId: o.cursor[s], lastTradeTimeUs: undefined });
+    this.ledger = new CommitLedger(o.symbols, o.cursor, o.counts);
     this.sink = new TradeSink({
       writer: o.writer,
       createWriter: o.createWriter,
-      onAcked: (records) => this.acked(records),
+      onAcked: (records) => {
+        this.ledger.committed(records);
+        this.backpressure.afterCommit();
+      },
       writtenUpTo: o.writtenUpTo,
     });
     this.sink.on('fenced', () => this.abort('fenced'));
@@ -112,16 +85,27 @@ export class TradePipeline {
       fetchTrades: (symbol, fromId, limit, signal) => o.rest.historicalTrades(symbol, fromId, limit, signal),
       emit: (trade, source) => this.emit(trade, source === 'stream' ? Date.now() : undefined),
       onUnrecoverable: (symbol, fromId, toId, reason) => this.unrecoverable(symbol, fromId, toId, reason),
-      waitForRoom: (signal) => this.roomInSink(signal),
+      waitForRoom: (signal) => this.backpressure.roomInSink(signal),
       regressionThreshold: o.regressionThreshold,
       onRegression: (symbol, lastId, seenId) => {
         this.lastError = `id regression ${symbol}: live id ${seenId} is ${lastId - seenId} below the cursor ${lastId}; symbol held until k2 stream reset-cursor`;
-        this.toDlq(symbol, { reason: 'id_regression', symbol, cursor: lastId, seen_id: seenId, at: new Date().toISOString() });
+        this.toDlq(idRegression(symbol, lastId, seenId));
       },
       maxBackfillTrades: o.maxBackfillTrades,
       catchUpDelayMs: o.catchUpDelayMs ?? 3_000,
     });
     this.socket = new BinanceStreamSocket({ ...o.socket, streams: o.symbols.map((s) => `${s.toLowerCase()}@trade`) });
+    this.backpressure = new Backpressure({
+      socket: this.socket,
+      sinkSize: () => this.sink.size,
+      pending: () => this.tracker.pendingCount,
+      bufferMaxRecords: o.bufferMaxRecords,
+      pauseDisconnectMs: o.pauseDisconnectMs ?? 30_000,
+      onPause: () => void (this.state = 'paused'),
+      onResume: () => {
+        if (this.state === 'paused') this.state = 'streaming';
+      },
+    });
     this.socket.on('open', () => {
       this.everConnected = true;
       this.state = 'streaming';
@@ -144,11 +128,13 @@ export class TradePipeline {
   progress(): PipelineProgress {
     return {
       state: this.sink.kafkaUp || this.state === 'draining' ? this.state : 'kafka_unavailable',
-      cursor: { ...this.cursor },
-      symbols: Object.fromEntries(this.progressBySymbol),
+      at: Date.now(),
+      topic: this.o.topic,
+      cursor: this.ledger.cursor,
+      symbols: this.ledger.symbols,
       connectedSince: this.socket.connectedSince,
       firstTradeAt: this.firstTradeAt,
-      bufferDepth: this.held,
+      bufferDepth: this.backpressure.held,
       reconnects: this.reconnects,
       gapsFilled: this.gapsFilled,
       lastError: this.lastError ?? this.socket.lastError,
@@ -178,7 +164,7 @@ export class TradePipeline {
     if (!o.catchUpOnly) {
       this.state = 'connecting';
       this.socket.start();
-      this.backpressureTimer = setInterval(() => this.checkBackpressure(), 1_000);
+      this.backpressure.watch();
       if (!signal.aborted && !this.abortedBy) {
         await new Promise<void>((resolve) => {
           this.wakeRun = resolve;
@@ -187,7 +173,7 @@ export class TradePipeline {
       }
     }
     this.state = 'draining';
-    clearInterval(this.backpressureTimer);
+    this.backpressure.unwatch();
     await this.socket.stop();
     if (this.abortedBy) return this.stopped();
     // A run that never reached Binance has nothing to catch up, and REST is likely just as far.
@@ -207,7 +193,7 @@ export class TradePipeline {
     this.sink.kill();
     this.o.rest.close();
     this.state = 'stopped';
-    for (const wake of this.roomWaiters.splice(0)) wake();
+    this.backpressure.release();
     return this.progress();
   }
 
@@ -236,7 +222,7 @@ export class TradePipeline {
         this.deadLetter(text, frame.reason, frame.detail, receivedAt);
         break;
     }
-    if (this.held >= this.o.bufferMaxRecords) this.pauseReading();
+    this.backpressure.afterRead();
   }
 
   private emit(trade: BinanceTrade, receivedAtMs: number | undefined): void {
@@ -263,16 +249,7 @@ export class TradePipeline {
   private deadLetter(raw: string, reason: string, detail: string, receivedAt: number): void {
     metrics.dlq.inc({ reason });
     log.warn({ event: 'frame.invalid', reason, detail: detail.slice(0, 200), bytes: raw.length });
-    const truncated = raw.length > 256 * 1024;
-    this.toDlq(reason, {
-      reason,
-      detail,
-      raw: truncated ? raw.slice(0, 256 * 1024) : raw,
-      truncated,
-      bytes: raw.length,
-      received_at: new Date(receivedAt).toISOString(),
-      source: 'binance-ws',
-    });
+    this.toDlq(badFrame(raw, reason, detail, receivedAt));
   }
 
   /** Ids the topic will never hold (REST cannot serve them, or they cannot be encoded): counted, logged, kept in the DLQ. */
@@ -282,94 +259,10 @@ export class TradePipeline {
     log.error({ event: 'gap.unrecoverable', symbol, fromId, toId, trades: toId - fromId + 1, reason });
     this.lastError = `unrecoverable gap ${symbol} ${fromId}..${toId} (${reason})`;
     // Kept next to the bad frames, so a consumer can audit every id the topic lacks.
-    this.toDlq(symbol, {
-      reason: 'unrecoverable_gap',
-      detail: reason,
-      symbol,
-      from_id: fromId,
-      to_id: toId,
-      at: new Date().toISOString(),
-      ...(trade ? { raw: JSON.stringify(trade) } : {}),
-    });
+    this.toDlq(unrecoverableGap(symbol, fromId, toId, reason, trade));
   }
 
-  /** Every dead-letter record is a JSON object with a `reason`: bad frames and unrecoverable gaps alike. */
-  private toDlq(key: string, body: Record<string, unknown> & { reason: string }): void {
+  private toDlq({ key, body }: DeadLetter): void {
     this.sink.offer({ topic: this.o.dlqTopic, key, value: Buffer.from(JSON.stringify(body)) });
-  }
-
-  private acked(records: SinkRecord[]): void {
-    const now = Date.now();
-    const nowSec = now / 1000;
-    // Counters and gauges once per symbol per batch; latencies per trade.
-    const perSymbol = new Map<string, number>();
-    for (const r of records) {
-      if (r.symbol === undefined || r.tradeId === undefined) continue;
-      if (r.tradeId > (this.cursor[r.symbol] ?? -1)) this.cursor[r.symbol] = r.tradeId;
-      perSymbol.set(r.symbol, (perSymbol.get(r.symbol) ?? 0) + 1);
-      const p = this.progressBySymbol.get(r.symbol)!;
-      p.lastTradeTimeUs = r.tradeTimeUs;
-      if (r.receivedAtMs !== undefined) {
-        metrics.receiveToAck.observe((now - r.receivedAtMs) / 1000);
-        if (r.tradeTimeUs) metrics.exchangeToAck.observe(Math.max(0, nowSec - r.tradeTimeUs / 1e6));
-      }
-    }
-    for (const [symbol, n] of perSymbol) {
-      const p = this.progressBySymbol.get(symbol)!;
-      p.count += n;
-      p.lastId = this.cursor[symbol];
-      metrics.tradesProduced.inc({ symbol }, n);
-      if (p.lastTradeTimeUs) metrics.lastTradeTime.set({ symbol }, p.lastTradeTimeUs / 1e6);
-    }
-    this.maybeResume();
-    if (this.roomWaiters.length && this.sink.size < this.o.bufferMaxRecords / 2) for (const wake of this.roomWaiters.splice(0)) wake();
-  }
-
-  /** Backfill pages wait here while the sink holds half its bound: REST never outruns Kafka. */
-  private roomInSink(signal: AbortSignal): Promise<void> {
-    if (this.sink.size < this.o.bufferMaxRecords / 2 || this.state === 'stopped') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.roomWaiters.push(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  }
-
-  /**
-   * Records between the socket and Kafka's acknowledgement: the sink's and the live trades the
-   * gap tracker holds behind a backfill. Reading pauses at buffer_max_records and resumes at half.
-   */
-  private get held(): number {
-    return this.sink.size + this.tracker.pendingCount;
-  }
-
-  private pauseReading(): void {
-    if (this.socket.state !== 'open') return;
-    this.socket.pause();
-    this.pausedAt = Date.now();
-    this.state = 'paused';
-    metrics.streamPaused.set(1);
-    log.warn({ event: 'pipeline.paused', buffered: this.sink.size, pending: this.tracker.pendingCount });
-  }
-
-  private maybeResume(): void {
-    if (this.pausedAt === undefined || this.held > this.o.bufferMaxRecords / 2) return;
-    const pausedMs = Date.now() - this.pausedAt;
-    this.pausedAt = undefined;
-    metrics.streamPaused.set(0);
-    log.info({ event: 'pipeline.resumed', pausedMs });
-    this.socket.resume();
-    if (this.state === 'paused') this.state = 'streaming';
-  }
-
-  /** Binance cuts a connection that does not answer pings for a minute: let it go first. */
-  private checkBackpressure(): void {
-    if (this.pausedAt !== undefined && this.socket.state === 'paused' && Date.now() - this.pausedAt > (this.o.pauseDisconnectMs ?? 30_000)) {
-      log.warn({ event: 'pipeline.suspended', pausedMs: Date.now() - this.pausedAt });
-      this.socket.suspend('backpressure');
-    }
   }
 }

@@ -4,7 +4,7 @@ import { cp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createLogger } from '../../lib/logger';
 import { cacheDir } from '../../lib/paths';
-import { withProgress } from '../../lib/progress';
+import { withProgress } from './progress';
 import { aptInstall, findProgram } from './apt';
 import { debianMirror, hostCodename, readAptSources } from './apt-sources';
 import { dockerApi, dockerCliEnv, dockerDefaults, DockerOptions, dockerReady } from './docker';

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createLogger } from '../../lib/logger';
 import { stateDir } from '../../lib/paths';
-import { withProgress } from '../../lib/progress';
+import { withProgress } from './progress';
 import { aptInstall, findProgram } from './apt';
 import { isRecordAlive, logFileFor, ProcessRecord, startDetached } from './process-control';
 import { InfraError, waitUntil } from './readiness';

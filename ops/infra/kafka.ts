@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, projectRoot, stateDir } from '../../lib/paths';
-import { withProgress } from '../../lib/progress';
+import { withProgress } from './progress';
 import { isRecordAlive, logFileFor, ProcessRecord, startDetached } from './process-control';
 import { InfraError, tcpOpen, waitUntil } from './readiness';
 import { runCommand } from './run-command';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../../lib/paths';
-import { withProgress } from '../../lib/progress';
+import { withProgress } from './progress';
 import { isRecordAlive, logFileFor, ProcessRecord, startDetached } from './process-control';
 import { httpOk, InfraError, waitUntil } from './readiness';
 import { runCommand } from './run-command';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, projectRoot } from '../../lib/paths';
-import { withProgress } from '../../lib/progress';
+import { withProgress } from './progress';
 import { logFileFor } from './process-control';
 import { runCommand } from './run-command';
 

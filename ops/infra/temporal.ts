@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { stateDir, toolsBinDir } from '../../lib/paths';
-import { withProgress } from '../../lib/progress';
+import { withProgress } from './progress';
 import { searchAttributeFlags } from '../../lib/search-attributes';
 import { isRecordAlive, logFileFor, ProcessRecord, startDetached } from './process-control';
 import { tcpOpen, waitUntil } from './readiness';

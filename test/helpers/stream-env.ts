@@ -5,6 +5,7 @@ import { BinanceSimulator, SimulatorOptions, startSimulator } from '../../simula
 import { createStreamWorker, StreamWorker } from '../../workers/create-worker';
 import { streamSession } from '../../workflows';
 import { StreamSessionInput } from '../../workflows/stream-session-api';
+import { sessionMetadata } from '../../workflows/stream-session-status';
 import { readToEnd, readTopic, testKafka } from './kafka';
 import { uniqueName } from './names';
 import { ChildWorker } from './child-worker';
@@ -87,17 +88,20 @@ export async function streamEnv(
       return Number.isInteger(pid) && pid > 0 ? pid : undefined;
     },
     async start(input = {}) {
+      const workflowId = uniqueName('session');
+      const symbols = input.symbols ?? sim.options.symbols.map((s) => s.symbol);
       env.handle = await client.workflow.start(streamSession, {
         taskQueue: config.task_queue,
-        workflowId: uniqueName('session'),
+        workflowId,
         args: [
           {
-            symbols: sim.options.symbols.map((s) => s.symbol),
+            symbols,
             heartbeatTimeoutMs: config.heartbeat_timeout_seconds * 1000,
             searchAttributes: false,
             ...input,
           },
         ],
+        ...sessionMetadata({ symbols, topic: config.kafka_topic, dlqTopic: config.kafka_dlq_topic, build: config.build_id, workflowId }),
       });
       return env.handle;
     },
