@@ -1,4 +1,5 @@
 import { Kafka } from 'kafkajs';
+import { createFleetActivities } from './fleet';
 import { createProbeActivities } from './kafka-probe';
 import { createStreamActivities, StreamDeps } from './stream-trades';
 import { createValidationActivities } from './validation';
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createProbeActivities(deps.kafka),
     ...createStreamActivities(deps),
+    ...createFleetActivities(deps),
     ...createValidationActivities(deps),
   };
 }

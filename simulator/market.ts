@@ -79,6 +79,8 @@ export class SymbolMarket {
   private priceUnits: number;
   private carry = 0;
   readonly ledger: SymbolLedger;
+  /** As exchangeInfo says it: a delisted symbol is BREAK, trades no more, and keeps its history. */
+  status: 'TRADING' | 'BREAK' = 'TRADING';
 
   constructor(
     readonly spec: SymbolSpec,
@@ -96,6 +98,7 @@ export class SymbolMarket {
    * trade per tick (or per second) still yields its exact count over time.
    */
   generate(dtMs: number, elapsedMs: number, nowUs: number, out: GeneratedAggregate[], acceleration = 1): void {
+    if (this.status !== 'TRADING') return;
     this.carry += (this.spec.rate * acceleration * rateMultiplier(this.spec.profile, elapsedMs) * dtMs) / 1000;
     let due = Math.floor(this.carry);
     this.carry -= due;

@@ -4,3 +4,4 @@ export { kafkaProbe } from './kafka-probe';
 export { shadowSession } from './shadow-session';
 export { productionValidation } from './production-validation';
 export { streamSession } from './stream-session';
+export { streamFleet } from './stream-fleet';

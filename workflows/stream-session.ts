@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { StreamTradesInput, StreamTradesResult, createStreamActivities } from '../activities/stream-trades';
+import { narrowToSymbols, validSymbolList } from '../lib/fleet/session-symbols';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 import { CursorResets, mergeCursors } from '../lib/pipeline/cursor';
 import type { PipelineProgress } from '../lib/pipeline/trade-pipeline';
@@ -26,6 +27,7 @@ import {
   rotateSignal,
   SessionState,
   SessionStatus,
+  setSymbolsSignal,
   statusQuery,
   stopSignal,
   StreamSessionInput,
@@ -68,6 +70,7 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
   let stopRequested = false;
   let progress: PipelineProgress | undefined;
   let lastRunLost = input.lastRunLost;
+  let nextSymbols: string[] | undefined;
 
   const setState = (s: SessionState) => {
     state = s;
@@ -123,6 +126,15 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     progress = p;
     learnCursor(p.cursor);
     cursorMayLag = true;
+  });
+  setHandler(setSymbolsSignal, (request) => {
+    const symbols = validSymbolList(request?.symbols);
+    if (!symbols) {
+      log.warn('setSymbols without a list of symbols: ignored', { symbols: request?.symbols });
+      return;
+    }
+    nextSymbols = symbols;
+    if (request.applyNow && !paused) rotateReason ??= 'set-symbols';
   });
   setHandler(statusQuery, () => status());
   const startedAt = input.startedAt ?? new Date(workflowInfo().startTime).toISOString();
@@ -257,6 +269,8 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       lastRotationReason: reason,
       resets,
       lastRunLost,
+      // The fleet's new listings and delistings take effect with the new run.
+      ...(nextSymbols ? narrowToSymbols({ cursor, totals, resets }, nextSymbols) : {}),
     });
   }
 }

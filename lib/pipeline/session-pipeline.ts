@@ -5,6 +5,7 @@ import { Config } from '../config';
 import { FencedWriter } from '../kafka/fenced-writer';
 import { SessionTopics } from '../kafka/topics';
 import { readTopicTail } from '../kafka/topic-tail';
+import { labelSessionSymbols } from '../symbol-metrics';
 import { Cursor, CursorResets } from './cursor';
 import { TradePipeline } from './trade-pipeline';
 
@@ -52,6 +53,8 @@ export async function buildSessionPipeline(
   const { config } = deps;
   const tls = { verify: config.ssl_verify, ca: deps.caBundle };
   const { topics, ...rest } = o;
+  // The session's name is its writer's: `<prefix>:<workflow id>`.
+  labelSessionSymbols(o.writer.transactionalId.slice(config.kafka_transactional_id_prefix.length + 1), o.symbols, config.metrics_symbol_labels_max);
   return new TradePipeline({
     ...rest,
     topic: topics.trades,
