@@ -129,8 +129,9 @@ export async function streamFleet(input: FleetInput): Promise<FleetStatus> {
     state = 'starting';
     for (const shard of shards.filter((s) => unstarted.has(s.index))) {
       if (stopRequested) break;
-      await startShard(shard);
+      // Before the start: a session that cannot be told its symbols puts itself back.
       unstarted.delete(shard.index);
+      await startShard(shard);
       if (unstarted.size) await sleep(spacingMs);
     }
     state = 'running';
