@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Kafka } from 'kafkajs';
 import { SerializerCache } from '../lib/avro/serializer';
 import { Config } from '../lib/config';
-import { createFencedWriter, sessionTransactionalId } from '../lib/kafka/fenced-writer';
+import { createFencedWriter, kafkaCompression, sessionTransactionalId } from '../lib/kafka/fenced-writer';
 import { ensureTopics, sessionTopics, tradeTopicSpecs } from '../lib/kafka/topics';
 import { createLogger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
@@ -103,7 +103,8 @@ export function createStreamActivities(deps: StreamDeps) {
       };
 
       const topics = sessionTopics(config, input);
-      const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, workflowId) });
+      const compression = kafkaCompression(config.compression);
+      const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, workflowId), compression });
       let report: NodeJS.Timeout | undefined;
       let lifetimeTimer: NodeJS.Timeout | undefined;
       let unregister = () => {};
@@ -142,7 +143,7 @@ export function createStreamActivities(deps: StreamDeps) {
           cursor,
           counts,
           writer,
-          createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId }),
+          createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId, compression }),
           writtenUpTo,
         });
         if (abrupt) pipeline.abort(abrupt);

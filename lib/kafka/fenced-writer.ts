@@ -39,6 +39,11 @@ export function isFencedError(err: unknown, depth = 0): boolean {
   return [e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])].some((inner) => isFencedError(inner, depth + 1));
 }
 
+/** The `compression` setting as kafkajs names it. */
+export function kafkaCompression(setting: 'gzip' | 'none'): CompressionTypes {
+  return setting === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
+}
+
 /** The transactional id of a session: stable across its runs and attempts, distinct per workflow id. */
 export function sessionTransactionalId(prefix: string, workflowId: string): string {
   return `${prefix}:${workflowId}`;
