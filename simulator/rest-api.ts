@@ -224,14 +224,16 @@ export class RestApi {
    */
   private ticker(m: SymbolMarket, now: number): Json {
     const count = m.status === 'TRADING' ? Math.round(m.spec.rate * 86_400) : 0;
-    const last = units(m.ledger.lastId >= m.ledger.firstId ? (m.ledger.get(m.ledger.lastId)?.priceUnits ?? m.spec.startPriceUnits) : m.spec.startPriceUnits);
+    const traded = m.ledger.lastId >= m.ledger.firstId;
+    const last = units(traded ? (m.ledger.get(m.ledger.lastId)?.priceUnits ?? m.spec.startPriceUnits) : m.spec.startPriceUnits);
     return {
       symbol: m.spec.symbol,
       lastPrice: last,
       openTime: now - 86_400_000,
       closeTime: now,
-      firstId: count ? Math.max(m.ledger.firstId, m.ledger.lastId - count + 1) : -1,
-      lastId: count ? m.ledger.lastId : -1,
+      // The ids are the ledger's own: a client compares lastId with its cursor to skip quiet symbols.
+      firstId: traded ? Math.max(m.ledger.firstId, m.ledger.lastId - count + 1) : -1,
+      lastId: traded ? m.ledger.lastId : -1,
       count,
     };
   }

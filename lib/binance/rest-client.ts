@@ -92,6 +92,12 @@ export class BinanceRestClient {
     });
   }
 
+  /** The last trade id of every symbol from ticker/24hr (weight 80); -1 when it has none in 24 h. */
+  async latestTradeIds(signal?: AbortSignal): Promise<Map<string, number>> {
+    const rows = await this.tickers24h<{ symbol: string; lastId: number }>(signal);
+    return new Map(rows.filter((r) => typeof r.lastId === 'number').map((r) => [r.symbol, r.lastId]));
+  }
+
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
