@@ -1,4 +1,5 @@
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { formatFleetTable, readShardRows } from '../../cli/fleet-status';
 import { Config, loadConfig } from '../../lib/config';
 import { binanceMix } from '../../simulator/profiles';
 import { BinanceSimulator, simulatorOptions, startSimulator } from '../../simulator/simulator';
@@ -143,6 +144,11 @@ test('a fleet of 3 sessions over 300 symbols on 2 workers: a listing, a delistin
   );
   log(`worker ${victimPid} (${hosted} of 3 sessions) killed: all 3 on ${survivor.pid} after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
   await sleep(5_000);
+  // What `k2 fleet status` prints now: every session on the survivor.
+  const table = await fleetStatus();
+  const rows = await readShardRows(client, config.temporal_namespace, table);
+  log(`k2 fleet status:\n${formatFleetTable(table, rows)}`);
+  expect(rows.map((r) => [r.state, Number(r.worker?.split('@')[0])])).toEqual(after.shards.map(() => ['streaming', survivor.pid]));
 
   sim.pauseMarket();
   const generated = sim.stats().generated;
