@@ -8,14 +8,21 @@ import { Counter, CounterConfiguration, Gauge } from 'prom-client';
 type SymbolLabels = { symbol?: string | number };
 
 const labelOf = new Map<string, string>();
+/** The labels object of an aggregated symbol, made once (one lookup per trade, no allocation). */
+const sessionLabels = new Map<string, SymbolLabels>();
 
 /** Called when a session's run starts: how its symbols are labelled from now on. */
 export function labelSessionSymbols(session: string, symbols: string[], maxPerSymbol: number): void {
   const aggregate = symbols.length > maxPerSymbol ? `session:${session}` : undefined;
   // Bounded by the symbols this worker ever streamed (at most the universe).
   for (const s of symbols) {
-    if (aggregate) labelOf.set(s, aggregate);
-    else labelOf.delete(s);
+    if (aggregate) {
+      labelOf.set(s, aggregate);
+      sessionLabels.set(s, { symbol: aggregate });
+    } else {
+      labelOf.delete(s);
+      sessionLabels.delete(s);
+    }
   }
 }
 
@@ -24,10 +31,9 @@ export function symbolLabel(symbol: string): string {
 }
 
 function bound(labels: SymbolLabels): SymbolLabels {
-  // Per trade on the hot path: no copy unless the label changes.
+  // Per trade on the hot path: the caller's object unless the symbol is aggregated.
   if (labelOf.size === 0 || labels.symbol === undefined) return labels;
-  const label = symbolLabel(String(labels.symbol));
-  return label === labels.symbol ? labels : { ...labels, symbol: label };
+  return sessionLabels.get(String(labels.symbol)) ?? labels;
 }
 
 /** A counter labelled by symbol, or by session for a large session: the session's sum. */
