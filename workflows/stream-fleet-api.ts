@@ -39,6 +39,8 @@ export interface FleetInput {
   unstarted?: number[];
   /** Where a delisted symbol streamed: should it return, it goes back there. */
   formerShard?: Record<string, number>;
+  /** The highest shard index ever used: a new shard never takes a stopped one's id. */
+  highestIndex?: number;
   nextRefreshAt?: number;
   refreshes?: number;
   lastRefresh?: FleetRefresh;

@@ -44,6 +44,7 @@ export async function streamFleet(input: FleetInput): Promise<FleetStatus> {
   const unstarted = new Set(input.unstarted ?? []);
   const formerShard: Record<string, number> = { ...(input.formerShard ?? {}) };
   let refreshes = input.refreshes ?? 0;
+  let highestIndex = input.highestIndex ?? 0;
   let lastRefresh: FleetRefresh | undefined = input.lastRefresh;
   let nextRefreshAt = input.nextRefreshAt ?? Date.now();
   let state: FleetState = 'planning';
@@ -106,7 +107,7 @@ export async function streamFleet(input: FleetInput): Promise<FleetStatus> {
     if (refreshRequested) {
       refreshRequested = false;
       state = 'planning';
-      const plan = await planFleet({ universe: input.universe, shardSize, sessionIdPrefix: prefix, shards, formerShard, adoptRunning: shards.length === 0 });
+      const plan = await planFleet({ universe: input.universe, shardSize, sessionIdPrefix: prefix, shards, formerShard, highestIndex, adoptRunning: shards.length === 0 });
       const { start, update } = shardChanges(shards, plan.shards);
       for (const symbol of plan.removed) {
         const from = shards.find((s) => s.symbols.includes(symbol));
@@ -114,6 +115,7 @@ export async function streamFleet(input: FleetInput): Promise<FleetStatus> {
       }
       for (const symbol of plan.added) delete formerShard[symbol];
       shards = plan.shards;
+      highestIndex = Math.max(highestIndex, ...shards.map((s) => s.index), ...plan.emptied.map((s) => s.index));
       for (const s of start) unstarted.add(s.index);
       for (const s of update) await tellSymbols(s);
       for (const s of plan.emptied) {
@@ -137,7 +139,7 @@ export async function streamFleet(input: FleetInput): Promise<FleetStatus> {
     state = 'running';
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_MAX) {
-      return continueAsNew<typeof streamFleet>({ ...input, shards, unstarted: [...unstarted], formerShard, nextRefreshAt, refreshes, lastRefresh });
+      return continueAsNew<typeof streamFleet>({ ...input, shards, unstarted: [...unstarted], formerShard, highestIndex, nextRefreshAt, refreshes, lastRefresh });
     }
     const woken = await condition(() => refreshRequested || stopRequested || unstarted.size > 0, Math.max(1, nextRefreshAt - Date.now()));
     if (!woken) refreshRequested = true;

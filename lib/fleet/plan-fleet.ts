@@ -13,6 +13,8 @@ export interface PlanFleetInput {
   sessionIdPrefix: string;
   shards: Shard[];
   formerShard?: Record<string, number>;
+  /** The highest shard index the fleet ever used. */
+  highestIndex?: number;
   /** The fleet has no shards yet: sessions `<prefix>-<n>` that already run (a fleet started again) are taken over as they are. */
   adoptRunning: boolean;
 }
@@ -64,7 +66,7 @@ export async function planFleet(rest: BinanceRestClient, client: Client, input: 
     current = await runningShards(client, input.sessionIdPrefix, Math.ceil(universe.length / input.shardSize));
     adopted = current.map((s) => s.index);
   }
-  const plan = planShards(current, universe, { shardSize: input.shardSize, prefix: input.sessionIdPrefix, formerShard: input.formerShard });
+  const plan = planShards(current, universe, { shardSize: input.shardSize, prefix: input.sessionIdPrefix, formerShard: input.formerShard, highestIndex: input.highestIndex });
   log.info({
     event: 'fleet.planned',
     universe: universe.length,

@@ -53,7 +53,7 @@ const busiestFirst = (a: ListedSymbol, b: ListedSymbol) => b.rate - a.rate || (a
 export function planShards(
   current: Shard[],
   universe: ListedSymbol[],
-  o: { shardSize: number; prefix: string; formerShard?: Record<string, number> },
+  o: { shardSize: number; prefix: string; formerShard?: Record<string, number>; highestIndex?: number },
 ): ShardPlan {
   const size = checkShardSize(o.shardSize);
   const rates = new Map(universe.map((u) => [u.symbol, Number.isFinite(u.rate) && u.rate > 0 ? u.rate : 0]));
@@ -69,7 +69,8 @@ export function planShards(
   });
   const added = universe.filter((u) => !placed.has(u.symbol)).sort(busiestFirst);
   const total = placed.size + added.length;
-  let nextIndex = current.reduce((m, s) => Math.max(m, s.index), 0) + 1;
+  // Never an index a stopped shard had: its session may still be draining under that id.
+  let nextIndex = current.reduce((m, s) => Math.max(m, s.index), o.highestIndex ?? 0) + 1;
   // A shard emptied by delistings still has its session running: it takes new symbols first.
   while (working.length * size < total) working.push({ index: nextIndex++, symbols: [], rate: 0 });
   for (const u of added) {

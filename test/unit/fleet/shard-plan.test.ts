@@ -55,6 +55,9 @@ describe('shard plan', () => {
     const plan = planShards(before, [{ symbol: 'BUSDT', rate: 1 }], { shardSize: 1, prefix: 'p' });
     expect(plan.shards.map((s) => s.index)).toEqual([2]);
     expect(plan.emptied.map((s) => s.index)).toEqual([1]);
+    // A later new shard does not take a stopped shard's index (its session may still be draining).
+    const more = planShards([{ index: 1, workflowId: 'p-1', symbols: ['AUSDT'], expectedRate: 1 }], [{ symbol: 'AUSDT', rate: 1 }, { symbol: 'BUSDT', rate: 1 }], { shardSize: 1, prefix: 'p', highestIndex: 2 });
+    expect(more.shards.map((s) => s.workflowId)).toEqual(['p-1', 'p-3']);
   });
 
   test('shard size is 1 to 1,024 (streams per connection)', () => {
