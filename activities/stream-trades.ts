@@ -145,6 +145,7 @@ export function createStreamActivities(deps: StreamDeps) {
           writer,
           createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId, compression }),
           writtenUpTo,
+          resets: input.resets,
         });
         if (abrupt) pipeline.abort(abrupt);
         unregister = registerPipeline(pipeline);

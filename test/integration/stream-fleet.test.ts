@@ -106,7 +106,9 @@ test('a fleet of 3 sessions over 300 symbols on 2 workers: a listing, a delistin
   log(`3 sessions streaming after ${((Date.now() - t0) / 1000).toFixed(1)} s; expected trades/s per shard ${shards.map((s) => s.expectedRate.toFixed(1)).join(' / ')}`);
 
   // A listing and a delisting; the fleet hears of them on refresh, the sessions at their rotation.
-  const delisted = shards[1].symbols.find((s) => sim.markets.get(s)!.spec.rate > 0.5)!;
+  // The delisted symbol trades a few seconds first, so it has ids to account for.
+  const delisted = shards[1].symbols.find((s) => sim.markets.get(s)!.spec.rate > 2)!;
+  await sleep(5_000);
   sim.list(LISTED, 5);
   sim.delist(delisted);
   await fleet.signal(refreshSignal);
@@ -171,7 +173,15 @@ test('a fleet of 3 sessions over 300 symbols on 2 workers: a listing, a delistin
     },
     90_000,
     'every generated trade',
-  );
+  ).catch((err: Error) => {
+    // Which symbols fell short, and where they stream: the failure says more than a count.
+    const max = new Map<string, number>();
+    for (const t of decoded) max.set(t.symbol, Math.max(max.get(t.symbol) ?? -1, t.source_sequence!));
+    const short = Object.entries(truth).filter(([sym, { lastId }]) => (max.get(sym) ?? -1) < lastId);
+    const shardOf = (sym: string) => after.shards.find((sh) => sh.symbols.includes(sym))?.index;
+    log(`short: ${short.map(([sym, { lastId }]) => `${sym}@${shardOf(sym)} ${max.get(sym) ?? 'none'}/${lastId} (from ${since[sym]?.lastId})`).join(', ')}`);
+    throw err;
+  });
   const symbols = Object.keys(truth);
   const report = expectExactlyOnce(
     decoded.filter((t) => t.symbol in truth),
