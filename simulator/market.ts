@@ -92,6 +92,11 @@ export class SymbolMarket {
     this.ledger = new SymbolLedger(spec.symbol, firstId, firstId, retention);
   }
 
+  /** One trade now, whatever the rate (a market's history before the simulator started). */
+  generateOne(nowUs: number): void {
+    this.ledger.appendAggregate(this.priceUnits, [this.spec.lotUnits], nowUs, false);
+  }
+
   /**
    * Generates the trades due in `dtMs` at the current rate times `acceleration`; all get trade
    * time `nowUs`. The fraction left over carries to the next call, so a rate far below one

@@ -34,6 +34,12 @@ export interface SimulatorOptions {
   firstIds: 'hash' | 'time';
   /** Every symbol's rate times this: the same market, N times busier (soak runs at 10x). */
   acceleration: number;
+  /**
+   * Each symbol has traded once before the simulator starts, as a listed market has: its
+   * ticker/24hr has a last id from the first moment (a whole-market universe; off by default,
+   * so tests that count from the first id keep their ledger).
+   */
+  history?: boolean;
 }
 
 export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
@@ -118,6 +124,7 @@ export class BinanceSimulator {
       const spec = symbolSpec(s.symbol, s.rate, s.profile);
       this.markets.set(spec.symbol, new SymbolMarket(spec, firstIdFor(spec.symbol, options.firstIds), options.retention, random));
     }
+    if (options.history) for (const m of this.markets.values()) m.generateOne(nowUs());
     this.rest = new RestApi(this.markets, options.rest, this.faults);
   }
 

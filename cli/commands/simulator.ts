@@ -109,6 +109,7 @@ export function simulatorCommand(): Command {
         connectionAttempts: { ...defaults.connectionAttempts, limit: f.connectionAttempts },
         retention: f.retention,
         firstIds: f.firstIds,
+        history: !!f.universe,
       });
       const streams = symbols.slice(0, 3).map((s) => `${s.toLowerCase()}@trade`).join('/');
       if (f.json) {
