@@ -23,7 +23,7 @@ const WARMUP_SECONDS = 10;
 const PHASES = [
   { name: 'realistic', acceleration: 1 },
   { name: '10x burst', acceleration: 10 },
-];
+].slice(0, Number(process.env.BENCH_PHASES ?? 2));
 const METRICS_PORT_BASE = 19_610;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,7 +57,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < WORKERS; i++) {
     const port = METRICS_PORT_BASE + i;
     const cmd = streamWorkerCommand(config, configEnv(config, { METRICS_PORT: String(port), TEMPORAL_METRICS_PORT: '0', LOG_LEVEL: 'warn' }));
-    workers.push(spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    // BENCH_WORKER_NODE_FLAGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS), to see where a worker's CPU goes.
+    const flags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    workers.push(spawn(cmd.command, [...flags, ...cmd.args], { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit'] }));
     metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
   }
   const connection = await Connection.connect({ address: config.temporal_address });
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
       const total = points.reduce((s, p) => s + p[1], 0) / points.length;
       results.push({ phase: phase.name, acceleration: phase.acceleration, ackedPerSecond: Math.round(total), perWorker });
     }
-    writeBenchReport('fleet-throughput', { symbols: status.symbols, sessions: sessions.length, workers: WORKERS, secondsPerPhase: SECONDS, results }, {
+    writeBenchReport(process.env.BENCH_NAME ?? 'fleet-throughput', { symbols: status.symbols, sessions: sessions.length, workers: WORKERS, secondsPerPhase: SECONDS, results }, {
       title: `Fleet: ${status.symbols} symbols, ${sessions.length} sessions on ${WORKERS} workers — trades acknowledged by Kafka per second`,
       xLabel: 'seconds',
       yLabel: 'trades per second',

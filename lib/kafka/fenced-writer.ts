@@ -39,6 +39,17 @@ export function isFencedError(err: unknown, depth = 0): boolean {
   return [e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])].some((inner) => isFencedError(inner, depth + 1));
 }
 
+/**
+ * Below this many records a send goes uncompressed: a streaming session at a few trades per
+ * second per partition sends batches of a handful of records, where gzip saves a few hundred bytes
+ * and each call's deflate set-up cost most of a worker's CPU (bench:fleet at the realistic rate).
+ */
+export const COMPRESS_MIN_RECORDS = 32;
+
+function compressionFor(send: TopicMessages, configured: CompressionTypes): CompressionTypes {
+  return send.messages.length < COMPRESS_MIN_RECORDS ? CompressionTypes.None : configured;
+}
+
 /** The `compression` setting as kafkajs names it. */
 export function kafkaCompression(setting: 'gzip' | 'none'): CompressionTypes {
   return setting === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
@@ -151,7 +162,7 @@ export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): Fenced
         const sends = await perPartition(topicMessages, partitionsOf, keyPartitions);
         const tx = await producer.transaction();
         const results = await Promise.allSettled(
-          sends.map((send) => tx.sendBatch({ acks: -1, compression: o.compression ?? CompressionTypes.GZIP, topicMessages: [send] })),
+          sends.map((send) => tx.sendBatch({ acks: -1, compression: compressionFor(send, o.compression ?? CompressionTypes.GZIP), topicMessages: [send] })),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
