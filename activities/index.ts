@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { explainStreamError } from '../lib/connection-check';
+import { createFleetActivities } from './fleet';
 import { createStreamActivities, StreamDeps } from './stream-trades';
 import { createValidationActivities } from './validation';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
         const refused = explainStreamError(deps.config, err);
         throw refused ? ApplicationFailure.retryable(refused.message, 'ConnectionRefused') : err;
       }),
+    ...createFleetActivities(deps),
     ...createValidationActivities(deps),
   };
 }

@@ -16,8 +16,8 @@ import { streamSession } from '../workflows';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ETHBTC', 'ADAUSDT', 'DOGEUSDT', 'LTCUSDT', 'LINKUSDT'];
 
-async function histogramQuantile(q: number): Promise<number> {
-  const { values } = await metrics.exchangeToAck.get();
+async function histogramQuantile(q: number, histogram = metrics.exchangeToAck): Promise<number> {
+  const { values } = await histogram.get();
   const buckets = values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), n: v.value }));
   const total = buckets.find((b) => b.le === Infinity)?.n ?? 0;
   const target = q * total;
@@ -41,11 +41,13 @@ async function scenario(client: Client, rate: number, seconds: number) {
   const suffix = `${rate}-${Date.now().toString(36)}`;
   const config = loadConfig(process.env, {
     binance_ws_urls: [urls.ws], binance_rest_urls: [urls.rest],
+    ...(process.env.BENCH_COMPRESSION ? { compression: process.env.BENCH_COMPRESSION } : {}),
     kafka_topic: `bench.pipeline.${suffix}`, kafka_dlq_topic: `bench.pipeline.${suffix}.dlq`, task_queue: `bench-pipeline-${suffix}`, deployment_name: `bench-pipeline-${suffix}`,
   });
   const sw = await createStreamWorker({ config });
   const running = sw.worker.run();
   metrics.exchangeToAck.reset();
+  metrics.receiveToAck.reset();
   const handle = await client.workflow.start(streamSession, {
     taskQueue: config.task_queue, workflowId: `bench-pipeline-${suffix}`,
     args: [{ symbols: SYMBOLS, heartbeatTimeoutMs: 20_000, searchAttributes: false }],
@@ -60,6 +62,7 @@ async function scenario(client: Client, rate: number, seconds: number) {
     const now = await produced();
     if (t === 5) {
       metrics.exchangeToAck.reset();
+      metrics.receiveToAck.reset();
       cpuFrom = process.cpuUsage();
       ackedFrom = now;
     }
@@ -74,13 +77,15 @@ async function scenario(client: Client, rate: number, seconds: number) {
   const cpuUsPerTrade = (cpu.user + cpu.system) / Math.max(1, last - ackedFrom);
   const p50 = await histogramQuantile(0.5);
   const p99 = await histogramQuantile(0.99);
+  const frameP50 = await histogramQuantile(0.5, metrics.receiveToAck);
+  const frameP99 = await histogramQuantile(0.99, metrics.receiveToAck);
   await handle.terminate('bench over');
   sw.shutdown();
   await running;
   await sw.close();
   sim.kill('SIGTERM');
   const rates = perSecond.map((p) => p[1]);
-  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, peakRssMb: Math.round(rss / 1048576), perSecond };
+  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), frameToAckP50Ms: Math.round(frameP50 * 1000), frameToAckP99Ms: Math.round(frameP99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, peakRssMb: Math.round(rss / 1048576), perSecond };
 }
 
 async function main() {
@@ -93,16 +98,16 @@ async function main() {
   const results = [];
   for (const rate of rates) results.push(await scenario(client, rate, seconds));
   await connection.close();
-  writeBenchReport('pipeline-throughput', { symbols: SYMBOLS.length, results }, {
+  writeBenchReport(process.env.BENCH_NAME ?? 'pipeline-throughput', { symbols: SYMBOLS.length, compression: process.env.BENCH_COMPRESSION ?? 'gzip', results }, {
     title: `One worker, ${SYMBOLS.length} symbols: trades acknowledged by Kafka per second`,
     xLabel: 'seconds',
     yLabel: 'trades per second',
     series: results.map((r) => ({ name: `${r.offered.toLocaleString('en-US')}/s offered`, points: r.perSecond })),
   });
-  console.log('offered/s  acked/s  trade time→ack p50  p99     CPU/trade  worker RSS');
+  console.log('offered/s  acked/s  trade time→ack p50  p99     frame→ack p50  p99     CPU/trade  worker RSS');
   for (const r of results) {
     console.log(
-      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${r.peakRssMb} MB`,
+      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${String(r.frameToAckP50Ms).padStart(9)} ms  ${String(r.frameToAckP99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${r.peakRssMb} MB`,
     );
   }
   process.exit(0);

@@ -6,6 +6,7 @@ import { InfraError } from '../ops/infra/readiness';
 import { auditCommand } from './commands/audit';
 import { deployCommand, deployerCommand } from './commands/deploy';
 import { demoCommand } from './commands/demo';
+import { fleetCommand } from './commands/fleet';
 import { infraCommand } from './commands/infra';
 import { simulatorCommand } from './commands/simulator';
 import { soakCommand } from './commands/soak';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .addCommand(demoCommand())
     .addCommand(workerCommand())
     .addCommand(streamCommand())
+    .addCommand(fleetCommand())
     .addCommand(deployCommand())
     .addCommand(deployerCommand())
     .addCommand(auditCommand())

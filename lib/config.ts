@@ -103,6 +103,17 @@ export const configSchema = z.object({
   // Each report is a signal, i.e. history events: every 30 s keeps a 4 h run near 2,000.
   status_report_interval_seconds: positive.default(30),
 
+  // The fleet (k2 fleet): stream activities one worker process runs at once (the SDK's
+  // maxConcurrentActivityTaskExecutions, which the short validation and probe activities share);
+  // a session beyond it waits for a worker with room. More sessions: more worker processes.
+  max_sessions_per_worker: z.coerce.number().int().min(1).default(32),
+  // A session of more symbols than this labels its per-symbol metrics with the session instead
+  // (symbol="session:<workflow id>"): a fleet of 1,500 symbols stays a handful of series.
+  metrics_symbol_labels_max: z.coerce.number().int().min(0).default(50),
+  // Kafka batch compression. gzip is kafkajs' own; lz4 and zstd would need codec packages the
+  // project does not ship (see README, Measured figures). none: least CPU, most bytes.
+  compression: z.enum(['gzip', 'none']).default('gzip'),
+
   // Production validation (k2 validate): figures from this Prometheus when set, otherwise from
   // the workers' own /metrics (default: this host's metrics_port); reports under reports_dir.
   prometheus_url: z.url().optional(),

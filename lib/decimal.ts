@@ -48,3 +48,30 @@ export function bytesToUnscaled(bytes: Buffer): bigint {
   const magnitude = BigInt(`0x${bytes.toString('hex')}`);
   return bytes[0] & 0x80 ? magnitude - (1n << BigInt(bytes.length * 8)) : magnitude;
 }
+
+/** Unscaled values below this fit a double exactly (15 digits), so the fast path needs no BigInt. */
+const FAST_DIGITS = 15;
+const POW10 = Array.from({ length: FAST_DIGITS + 1 }, (_, i) => 10 ** i);
+
+/**
+ * `unscaledToBytes(parseDecimal(text, scale))` without BigInt, for the common case: a
+ * non-negative value of at most 15 digits at `scale` (every price and quantity a spot trade
+ * carries) is exact as a double. Undefined for anything else (the caller takes the BigInt path,
+ * which also says what is wrong with a bad value).
+ */
+export function fastDecimalBytes(text: string, scale: number): Buffer | undefined {
+  const m = DECIMAL.exec(text);
+  if (m && !m[1] && scale <= FAST_DIGITS) {
+    const int = m[2];
+    const frac = (m[3] ?? '').replace(/0+$/, '');
+    if (frac.length <= scale && int.length + scale <= FAST_DIGITS) {
+      let n = Number(int) * POW10[scale] + (frac ? Number(frac) * POW10[scale - frac.length] : 0);
+      if (n === 0) return Buffer.from([0]);
+      const out: number[] = [];
+      for (; n > 0; n = Math.floor(n / 256)) out.push(n % 256);
+      if (out[out.length - 1] & 0x80) out.push(0);
+      return Buffer.from(out.reverse());
+    }
+  }
+  return undefined;
+}

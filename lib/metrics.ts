@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+import { SymbolCounter, SymbolGauge } from './symbol-metrics';
 
 // Every metric the worker exposes, in one place. The names without a k2_ prefix are the
 // original plan's and are fixed (ARCHITECTURE.md): dashboards and alert rules rely on them.
@@ -30,9 +31,9 @@ export const metrics = {
   // Pipeline
   connectionUp: new Gauge({ name: 'k2_connection_up', help: '1 while the Binance WebSocket is open' }),
   tlsVerify: new Gauge({ name: 'k2_tls_verification_enabled', help: '1 when TLS certificates are verified (ssl_verify), 0 when switched off' }),
-  tradesReceived: new Counter({ name: 'k2_trades_received_total', help: 'Trades received on the stream', labelNames: ['symbol'] as const }),
-  tradesProduced: new Counter({ name: 'k2_trades_produced_total', help: 'Trades acknowledged by Kafka', labelNames: ['symbol'] as const }),
-  lastTradeTime: new Gauge({ name: 'k2_last_trade_timestamp_seconds', help: 'Trade time of the last trade acknowledged by Kafka', labelNames: ['symbol'] as const }),
+  tradesReceived: new SymbolCounter({ name: 'k2_trades_received_total', help: 'Trades received on the stream', labelNames: ['symbol'] as const }),
+  tradesProduced: new SymbolCounter({ name: 'k2_trades_produced_total', help: 'Trades acknowledged by Kafka', labelNames: ['symbol'] as const }),
+  lastTradeTime: new SymbolGauge({ name: 'k2_last_trade_timestamp_seconds', help: 'Trade time of the last trade acknowledged by Kafka', labelNames: ['symbol'] as const }),
   exchangeToAck: new Histogram({ name: 'k2_produce_latency_seconds', help: 'Exchange trade time to Kafka acknowledgement', buckets: latencyBuckets }),
   receiveToAck: new Histogram({ name: 'k2_pipeline_latency_seconds', help: 'Frame received to Kafka acknowledgement', buckets: latencyBuckets }),
   bufferDepth: new Gauge({ name: 'k2_buffer_records', help: 'Records waiting between the socket and the Kafka producer' }),
@@ -48,17 +49,17 @@ export const metrics = {
   }),
 
   // Gaps
-  gaps: new Counter({ name: 'k2_gaps_detected_total', help: 'Holes in a symbol trade id sequence', labelNames: ['symbol'] as const }),
-  backfilled: new Counter({ name: 'k2_trades_backfilled_total', help: 'Trades filled from REST historicalTrades', labelNames: ['symbol'] as const }),
-  duplicates: new Counter({ name: 'k2_duplicates_dropped_total', help: 'Trades dropped because their id was already written', labelNames: ['symbol'] as const }),
-  unrecoverableGaps: new Counter({ name: 'k2_unrecoverable_gaps_total', help: 'Holes REST could not fill (older than its history)', labelNames: ['symbol'] as const }),
-  unrecoverableTrades: new Counter({ name: 'k2_unrecoverable_trades_total', help: 'Trade ids lost in unrecoverable holes', labelNames: ['symbol'] as const }),
-  idRegression: new Gauge({
+  gaps: new SymbolCounter({ name: 'k2_gaps_detected_total', help: 'Holes in a symbol trade id sequence', labelNames: ['symbol'] as const }),
+  backfilled: new SymbolCounter({ name: 'k2_trades_backfilled_total', help: 'Trades filled from REST historicalTrades', labelNames: ['symbol'] as const }),
+  duplicates: new SymbolCounter({ name: 'k2_duplicates_dropped_total', help: 'Trades dropped because their id was already written', labelNames: ['symbol'] as const }),
+  unrecoverableGaps: new SymbolCounter({ name: 'k2_unrecoverable_gaps_total', help: 'Holes REST could not fill (older than its history)', labelNames: ['symbol'] as const }),
+  unrecoverableTrades: new SymbolCounter({ name: 'k2_unrecoverable_trades_total', help: 'Trade ids lost in unrecoverable holes', labelNames: ['symbol'] as const }),
+  idRegression: new SymbolGauge({
     name: 'k2_trade_id_regression',
     help: '1 while a symbol is held because its trade ids fell far below its cursor (wrong environment, reset exchange)',
     labelNames: ['symbol'] as const,
   }),
-  idRegressionTrades: new Counter({ name: 'k2_trade_id_regression_trades_total', help: 'Trades held back (not written) while their symbol is in id regression', labelNames: ['symbol'] as const }),
+  idRegressionTrades: new SymbolCounter({ name: 'k2_trade_id_regression_trades_total', help: 'Trades held back (not written) while their symbol is in id regression', labelNames: ['symbol'] as const }),
   backfillLatency: new Histogram({ name: 'k2_backfill_duration_seconds', help: 'Time to fill one hole from REST', buckets: latencyBuckets }),
   restRequests: new Counter({ name: 'k2_rest_requests_total', help: 'Binance REST requests by HTTP status', labelNames: ['status'] as const }),
   restWeight: new Gauge({ name: 'k2_rest_used_weight', help: 'X-MBX-USED-WEIGHT-1M of the last REST response' }),

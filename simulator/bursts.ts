@@ -24,16 +24,39 @@ interface BurstShape {
 const SYMBOL_BURSTS: BurstShape = { windowMs: 60_000, chance: 0.3, minMs: 2_000, maxMs: 6_000, minFactor: 3, maxFactor: 8 };
 const MARKET_BURSTS: BurstShape = { windowMs: 300_000, chance: 0.5, minMs: 3_000, maxMs: 10_000, minFactor: 2, maxFactor: 5 };
 
-function factorAt(shape: BurstShape, seed: number, elapsedMs: number): number {
-  const window = Math.floor(elapsedMs / shape.windowMs);
+interface WindowBurst {
+  window: number;
+  happens: boolean;
+  startMs: number;
+  durationMs: number;
+  factor: number;
+}
+
+// The burst of each (shape, seed) in its current window: every symbol asks every tick (1,500
+// symbols × 100 ticks/s), and drawing it afresh each time cost the simulator half a core.
+const current = new Map<BurstShape, Map<number, WindowBurst>>();
+
+function windowBurst(shape: BurstShape, seed: number, window: number): WindowBurst {
+  let bySeed = current.get(shape);
+  if (!bySeed) current.set(shape, (bySeed = new Map()));
+  const cached = bySeed.get(seed);
+  if (cached?.window === window) return cached;
   const random = seededRandom(mixSeed(seed, window));
   // Always the same draws in the same order, so a window's burst depends on the seed alone.
   const happens = random() < shape.chance;
   const durationMs = shape.minMs + random() * (shape.maxMs - shape.minMs);
   const startMs = random() * (shape.windowMs - durationMs);
   const factor = shape.minFactor + random() * (shape.maxFactor - shape.minFactor);
+  const burst = { window, happens, startMs, durationMs, factor };
+  bySeed.set(seed, burst);
+  return burst;
+}
+
+function factorAt(shape: BurstShape, seed: number, elapsedMs: number): number {
+  const window = Math.floor(elapsedMs / shape.windowMs);
+  const b = windowBurst(shape, seed, window);
   const offsetMs = elapsedMs - window * shape.windowMs;
-  return happens && offsetMs >= startMs && offsetMs < startMs + durationMs ? factor : 1;
+  return b.happens && offsetMs >= b.startMs && offsetMs < b.startMs + b.durationMs ? b.factor : 1;
 }
 
 function meanFactor(s: BurstShape): number {

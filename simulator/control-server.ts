@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { BinanceSimulator } from './simulator';
 import { Fault, FAULT_TYPES } from './faults';
+import { isKnownSymbol } from '../lib/binance/symbols';
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -22,6 +23,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  *   POST /faults        {"type":"stall","ms":5000} and the other faults in faults.ts
  *   POST /market/pause, /market/resume, /market/rate {"rate":100[,"symbol":"BTCUSDT"]}
  *   POST /market/acceleration {"factor":10}      every rate times 10, the mix kept
+ *   POST /market/list {"symbol":"NEWUSDT","rate":2}   a new listing (exchangeInfo, ticker/24hr, streams)
+ *   POST /market/delist {"symbol":"OLDUSDT"}          a delisting: status BREAK, no more trades
  */
 export function startControlServer(sim: BinanceSimulator, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
@@ -53,6 +56,18 @@ export function startControlServer(sim: BinanceSimulator, host: string, port: nu
           const body = await readJson(req);
           if (typeof body.factor !== 'number' || body.factor < 0) return reply(res, 400, { error: 'factor must be a number >= 0' });
           sim.setAcceleration(body.factor);
+          return reply(res, 200, { ok: true });
+        }
+        if (req.method === 'POST' && url.pathname === '/market/list') {
+          const body = await readJson(req);
+          if (typeof body.symbol !== 'string' || !isKnownSymbol(body.symbol)) return reply(res, 400, { error: 'symbol must be a spot symbol with a known quote asset' });
+          const rate = typeof body.rate === 'number' && body.rate >= 0 ? body.rate : 1;
+          sim.list(body.symbol, rate);
+          return reply(res, 200, { ok: true });
+        }
+        if (req.method === 'POST' && url.pathname === '/market/delist') {
+          const body = await readJson(req);
+          if (typeof body.symbol !== 'string' || !sim.delist(body.symbol)) return reply(res, 404, { error: `no symbol ${String(body.symbol)}` });
           return reply(res, 200, { ok: true });
         }
         reply(res, 404, { error: 'unknown control route' });

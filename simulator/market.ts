@@ -79,6 +79,8 @@ export class SymbolMarket {
   private priceUnits: number;
   private carry = 0;
   readonly ledger: SymbolLedger;
+  /** As exchangeInfo says it: a delisted symbol is BREAK, trades no more, and keeps its history. */
+  status: 'TRADING' | 'BREAK' = 'TRADING';
 
   constructor(
     readonly spec: SymbolSpec,
@@ -90,12 +92,18 @@ export class SymbolMarket {
     this.ledger = new SymbolLedger(spec.symbol, firstId, firstId, retention);
   }
 
+  /** One trade now, whatever the rate (a market's history before the simulator started). */
+  generateOne(nowUs: number): void {
+    this.ledger.appendAggregate(this.priceUnits, [this.spec.lotUnits], nowUs, false);
+  }
+
   /**
    * Generates the trades due in `dtMs` at the current rate times `acceleration`; all get trade
    * time `nowUs`. The fraction left over carries to the next call, so a rate far below one
    * trade per tick (or per second) still yields its exact count over time.
    */
   generate(dtMs: number, elapsedMs: number, nowUs: number, out: GeneratedAggregate[], acceleration = 1): void {
+    if (this.status !== 'TRADING') return;
     this.carry += (this.spec.rate * acceleration * rateMultiplier(this.spec.profile, elapsedMs) * dtMs) / 1000;
     let due = Math.floor(this.carry);
     this.carry -= due;

@@ -20,6 +20,8 @@ const WEIGHTS: Record<string, number> = {
   '/api/v3/trades': 25,
   '/api/v3/historicalTrades': 25,
   '/api/v3/aggTrades': 4,
+  // Every symbol at once; one symbol weighs 2.
+  '/api/v3/ticker/24hr': 80,
 };
 
 interface ClientState {
@@ -62,7 +64,7 @@ export class RestApi {
     this.requests++;
     const now = Date.now();
     const url = new URL(req.url ?? '/', 'http://simulator');
-    const weight = WEIGHTS[url.pathname];
+    const weight = url.pathname === '/api/v3/ticker/24hr' && url.searchParams.has('symbol') ? 2 : WEIGHTS[url.pathname];
     if (weight === undefined) return this.send(res, 404, { code: -1000, msg: `Unknown endpoint ${url.pathname}` });
 
     const ip = req.socket.remoteAddress ?? 'unknown';
@@ -137,6 +139,8 @@ export class RestApi {
       }
       case '/api/v3/aggTrades':
         return this.aggTrades(this.market(q), q, limit, unit);
+      case '/api/v3/ticker/24hr':
+        return q.has('symbol') ? this.ticker(this.market(q), now) : [...this.markets.values()].map((m) => this.ticker(m, now));
     }
     throw new RestError(404, -1000, 'Unknown endpoint');
   }
@@ -193,9 +197,9 @@ export class RestApi {
         { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
       ],
       exchangeFilters: [],
-      symbols: [...this.markets.values()].map(({ spec }) => ({
+      symbols: [...this.markets.values()].map(({ spec, status }) => ({
         symbol: spec.symbol,
-        status: 'TRADING',
+        status,
         baseAsset: spec.base,
         baseAssetPrecision: 8,
         quoteAsset: spec.quote,
@@ -210,6 +214,27 @@ export class RestApi {
           { filterType: 'LOT_SIZE', minQty: units(spec.lotUnits), maxQty: '9000.00000000', stepSize: units(spec.lotUnits) },
         ],
       })),
+    };
+  }
+
+  /**
+   * A day of the symbol's trading at its mean rate: `count` is what a client plans by (a fleet
+   * balances its shards on it), so it says the configured rate rather than what a young
+   * simulator has generated so far.
+   */
+  private ticker(m: SymbolMarket, now: number): Json {
+    const count = m.status === 'TRADING' ? Math.round(m.spec.rate * 86_400) : 0;
+    const traded = m.ledger.lastId >= m.ledger.firstId;
+    const last = units(traded ? (m.ledger.get(m.ledger.lastId)?.priceUnits ?? m.spec.startPriceUnits) : m.spec.startPriceUnits);
+    return {
+      symbol: m.spec.symbol,
+      lastPrice: last,
+      openTime: now - 86_400_000,
+      closeTime: now,
+      // The ids are the ledger's own: a client compares lastId with its cursor to skip quiet symbols.
+      firstId: traded ? Math.max(m.ledger.firstId, m.ledger.lastId - count + 1) : -1,
+      lastId: traded ? m.ledger.lastId : -1,
+      count,
     };
   }
 

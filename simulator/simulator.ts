@@ -34,6 +34,12 @@ export interface SimulatorOptions {
   firstIds: 'hash' | 'time';
   /** Every symbol's rate times this: the same market, N times busier (soak runs at 10x). */
   acceleration: number;
+  /**
+   * Each symbol has traded once before the simulator starts, as a listed market has: its
+   * ticker/24hr has a last id from the first moment (a whole-market universe; off by default,
+   * so tests that count from the first id keep their ledger).
+   */
+  history?: boolean;
 }
 
 export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
@@ -80,6 +86,9 @@ export interface SimulatorStats {
 
 const log = createLogger('simulator');
 
+// A combined-stream URL of 1,024 streams is ~25 KB, past Node's 16 KB default.
+const MAX_HEADER_BYTES = 64 * 1024;
+
 function nowUs(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
@@ -115,6 +124,7 @@ export class BinanceSimulator {
       const spec = symbolSpec(s.symbol, s.rate, s.profile);
       this.markets.set(spec.symbol, new SymbolMarket(spec, firstIdFor(spec.symbol, options.firstIds), options.retention, random));
     }
+    if (options.history) for (const m of this.markets.values()) m.generateOne(nowUs());
     this.rest = new RestApi(this.markets, options.rest, this.faults);
   }
 
@@ -123,10 +133,10 @@ export class BinanceSimulator {
     const handler = this.rest.handle.bind(this.rest);
     if (o.tls) {
       const tls = generateTls(o.tls, o.tlsDir ?? join(tmpdir(), `k2-simulator-tls-${process.pid}-${Date.now()}`));
-      this.server = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
+      this.server = createHttpsServer({ key: tls.key, cert: tls.cert, maxHeaderSize: MAX_HEADER_BYTES }, handler);
       this.urls.caFile = tls.caFile;
     } else {
-      this.server = createHttpServer(handler);
+      this.server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
     }
     this.wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 64 * 1024 });
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
@@ -180,6 +190,29 @@ export class BinanceSimulator {
 
   setRate(rate: number, symbol?: string): void {
     for (const m of this.markets.values()) if (!symbol || m.spec.symbol === symbol) m.spec.rate = rate;
+  }
+
+  /** A new listing (or a delisted symbol trading again): in exchangeInfo and ticker/24hr from now on. */
+  list(symbol: string, rate: number, profile?: RateProfile): void {
+    const existing = this.markets.get(symbol.toUpperCase());
+    if (existing) {
+      existing.status = 'TRADING';
+      existing.spec.rate = rate;
+      return;
+    }
+    const spec = symbolSpec(symbol, rate, profile);
+    const random = seededRandom(this.options.seed + this.markets.size);
+    this.markets.set(spec.symbol, new SymbolMarket(spec, firstIdFor(spec.symbol, this.options.firstIds), this.options.retention, random));
+    log.info({ event: 'sim.listed', symbol: spec.symbol, rate });
+  }
+
+  /** Delisting: the symbol stops trading and exchangeInfo says BREAK; its history and ground truth stay. */
+  delist(symbol: string): boolean {
+    const m = this.markets.get(symbol.toUpperCase());
+    if (!m) return false;
+    m.status = 'BREAK';
+    log.info({ event: 'sim.delisted', symbol: m.spec.symbol, lastId: m.ledger.lastId });
+    return true;
   }
 
   setAcceleration(factor: number): void {

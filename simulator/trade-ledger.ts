@@ -1,6 +1,8 @@
 // The simulator's memory of every trade it generated: the source for REST history and the
 // ground truth that "nothing lost, nothing duplicated" is checked against. Trades live in
-// fixed-size typed-array rings (about 40 bytes a trade), never as per-trade objects.
+// typed-array rings (about 40 bytes a trade), never as per-trade objects. A ring starts small and
+// doubles up to its capacity: a whole market of 1,500 symbols, most of them quiet, would
+// otherwise hold 1,500 full rings (15 GB at the default retention) from the start.
 
 import { SecondIndex } from './second-index';
 
@@ -20,13 +22,15 @@ export interface LedgerAggTrade {
 }
 
 export class SymbolLedger {
-  private readonly price: Float64Array;
-  private readonly qty: Float64Array;
-  private readonly time: Float64Array;
-  private readonly agg: Float64Array;
-  private readonly maker: Uint8Array;
-  private readonly aggFirst: Float64Array;
-  private readonly aggCount: Uint16Array;
+  private price: Float64Array;
+  private qty: Float64Array;
+  private time: Float64Array;
+  private agg: Float64Array;
+  private maker: Uint8Array;
+  private aggFirst: Float64Array;
+  private aggCount: Uint16Array;
+  /** Slots allocated now: grows to `capacity`, and the ring wraps only once it is there. */
+  private size: number;
   /** Id the next trade gets; ids are consecutive from `firstId`. */
   private next: number;
   private nextAgg: number;
@@ -40,13 +44,14 @@ export class SymbolLedger {
     readonly capacity: number,
     maxIndexSeconds = 7 * 24 * 3600,
   ) {
-    this.price = new Float64Array(capacity);
-    this.qty = new Float64Array(capacity);
-    this.time = new Float64Array(capacity);
-    this.agg = new Float64Array(capacity);
-    this.maker = new Uint8Array(capacity);
-    this.aggFirst = new Float64Array(capacity);
-    this.aggCount = new Uint16Array(capacity);
+    this.size = Math.min(capacity, 256);
+    this.price = new Float64Array(this.size);
+    this.qty = new Float64Array(this.size);
+    this.time = new Float64Array(this.size);
+    this.agg = new Float64Array(this.size);
+    this.maker = new Uint8Array(this.size);
+    this.aggFirst = new Float64Array(this.size);
+    this.aggCount = new Uint16Array(this.size);
     this.next = firstId;
     this.nextAgg = firstAggId;
     this.evicted = new SecondIndex(maxIndexSeconds);
@@ -54,10 +59,11 @@ export class SymbolLedger {
 
   /** Records one aggregate (one taker order) of `count` trades at one price and time. */
   appendAggregate(priceUnits: number, qtyUnits: number[], timeUs: number, buyerMaker: boolean): LedgerAggTrade {
+    if (this.next - this.firstId + qtyUnits.length > this.size && this.size < this.capacity) this.grow();
     const aggId = this.nextAgg++;
     const firstId = this.next;
     for (const q of qtyUnits) {
-      const slot = this.next % this.capacity;
+      const slot = this.next % this.size;
       // Only trades leaving the ring need the index: a quiet symbol's whole history may fit in it.
       if (this.next - this.capacity >= this.firstId) this.evicted.note(Math.floor(this.time[slot] / 1e6), this.next - this.capacity);
       this.price[slot] = priceUnits;
@@ -67,10 +73,29 @@ export class SymbolLedger {
       this.maker[slot] = buyerMaker ? 1 : 0;
       this.next++;
     }
-    const aggSlot = aggId % this.capacity;
+    const aggSlot = aggId % this.size;
     this.aggFirst[aggSlot] = firstId;
     this.aggCount[aggSlot] = qtyUnits.length;
     return { aggId, firstId, lastId: this.next - 1 };
+  }
+
+  /** Doubles the rings (up to capacity), moving every trade and aggregate so far to its new slot. */
+  private grow(): void {
+    const size = Math.min(this.capacity, this.size * 2);
+    const moved = <T extends Float64Array | Uint8Array | Uint16Array>(old: T, make: (n: number) => T, from: number, to: number): T => {
+      const out = make(size);
+      for (let id = from; id < to; id++) out[id % size] = old[id % this.size];
+      return out;
+    };
+    const f64 = (n: number) => new Float64Array(n);
+    this.price = moved(this.price, f64, this.firstId, this.next);
+    this.qty = moved(this.qty, f64, this.firstId, this.next);
+    this.time = moved(this.time, f64, this.firstId, this.next);
+    this.agg = moved(this.agg, f64, this.firstId, this.next);
+    this.maker = moved(this.maker, (n) => new Uint8Array(n), this.firstId, this.next);
+    this.aggFirst = moved(this.aggFirst, f64, this.firstAggId, this.nextAgg);
+    this.aggCount = moved(this.aggCount, (n) => new Uint16Array(n), this.firstAggId, this.nextAgg);
+    this.size = size;
   }
 
   /** Last id generated, or firstId - 1 when none yet. */
@@ -95,13 +120,13 @@ export class SymbolLedger {
   get oldestRetainedAggId(): number {
     // An aggregate is served only while all of its trades are retained.
     let a = Math.max(this.firstAggId, this.nextAgg - this.capacity);
-    while (a < this.nextAgg && this.aggFirst[a % this.capacity] < this.oldestRetainedId) a++;
+    while (a < this.nextAgg && this.aggFirst[a % this.size] < this.oldestRetainedId) a++;
     return a;
   }
 
   get(id: number): LedgerTrade | undefined {
     if (id < this.oldestRetainedId || id > this.lastId) return undefined;
-    const slot = id % this.capacity;
+    const slot = id % this.size;
     return {
       id,
       priceUnits: this.price[slot],
@@ -114,13 +139,13 @@ export class SymbolLedger {
 
   getAggregate(aggId: number): (LedgerAggTrade & { trade: LedgerTrade; qtyUnits: number }) | undefined {
     if (aggId < this.oldestRetainedAggId || aggId > this.lastAggId) return undefined;
-    const slot = aggId % this.capacity;
+    const slot = aggId % this.size;
     const firstId = this.aggFirst[slot];
     const lastId = firstId + this.aggCount[slot] - 1;
     const trade = this.get(firstId);
     if (!trade) return undefined;
     let qtyUnits = 0;
-    for (let id = firstId; id <= lastId; id++) qtyUnits += this.qty[id % this.capacity];
+    for (let id = firstId; id <= lastId; id++) qtyUnits += this.qty[id % this.size];
     return { aggId, firstId, lastId, trade, qtyUnits };
   }
 
@@ -139,7 +164,7 @@ export class SymbolLedger {
     let hi = this.lastId + 1;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      if (this.time[mid % this.capacity] < timeUs) lo = mid + 1;
+      if (this.time[mid % this.size] < timeUs) lo = mid + 1;
       else hi = mid;
     }
     return lo <= this.lastId ? lo : undefined;

@@ -63,6 +63,8 @@ export async function createStreamWorker(o: StreamWorkerOptions): Promise<Stream
       caBundle,
     }),
     shutdownGraceTime: o.shutdownGraceTime ?? '45 seconds',
+    // Each stream activity holds a connection for hours: this is how many sessions a worker hosts.
+    maxConcurrentActivityTaskExecutions: config.max_sessions_per_worker,
     // Bounded here rather than left to the SDK, whose cache size follows the heap limit.
     workflowThreadPoolSize: config.workflow_thread_pool_size,
     maxCachedWorkflows: config.max_cached_workflows,

@@ -3,3 +3,4 @@ export { blueGreenDeployment } from './blue-green-deployment';
 export { shadowSession } from './shadow-session';
 export { productionValidation } from './production-validation';
 export { streamSession } from './stream-session';
+export { streamFleet } from './stream-fleet';

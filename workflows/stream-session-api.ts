@@ -18,6 +18,17 @@ export const resetCursorSignal = defineSignal<[reset: ResetCursorRequest]>('rese
 /** Sent by the streamTrades activity every few seconds so `status` is live; `rotation` names its run. */
 export const progressSignal = defineSignal<[progress: PipelineProgress, rotation?: number]>('progress');
 export const statusQuery = defineQuery<SessionStatus>('status');
+/**
+ * The symbols of the session's next run, sent by the fleet when listings change. Applied at the
+ * next rotation (continue-as-new), so symbols that stay stream on without a gap; `applyNow`
+ * rotates at once.
+ */
+export const setSymbolsSignal = defineSignal<[request: SetSymbolsRequest]>('setSymbols');
+
+export interface SetSymbolsRequest {
+  symbols: string[];
+  applyNow?: boolean;
+}
 
 export interface ResetCursorRequest {
   symbol: string;

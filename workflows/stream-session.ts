@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { StreamTradesInput, StreamTradesResult, createStreamActivities } from '../activities/stream-trades';
+import { narrowToSymbols, validSymbolList } from '../lib/fleet/session-symbols';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 import { CursorResets, mergeCursors } from '../lib/pipeline/cursor';
 import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
@@ -27,6 +28,7 @@ import {
   rotateSignal,
   SessionState,
   SessionStatus,
+  setSymbolsSignal,
   statusQuery,
   stopSignal,
   StreamSessionInput,
@@ -71,6 +73,7 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
   let progress: PipelineProgress | undefined;
   let previousProgress: PipelineProgress | undefined;
   let lastRunLost = input.lastRunLost;
+  let nextSymbols: string[] | undefined;
 
   // The Web UI's current details, kept as current as `status`. No command: replay-safe.
   const showDetails = () => setCurrentDetails(sessionDetails(status()));
@@ -131,6 +134,15 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     learnCursor(p.cursor);
     cursorMayLag = true;
     showDetails();
+  });
+  setHandler(setSymbolsSignal, (request) => {
+    const symbols = validSymbolList(request?.symbols);
+    if (!symbols) {
+      log.warn('setSymbols without a list of symbols: ignored', { symbols: request?.symbols });
+      return;
+    }
+    nextSymbols = symbols;
+    if (request.applyNow && !paused) rotateReason ??= 'set-symbols';
   });
   setHandler(statusQuery, () => status());
   const startedAt = input.startedAt ?? new Date(workflowInfo().startTime).toISOString();
@@ -253,6 +265,8 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       lastRotationReason: reason,
       resets,
       lastRunLost,
+      // The fleet's new listings and delistings take effect with the new run.
+      ...(nextSymbols ? narrowToSymbols({ cursor, totals, resets }, nextSymbols) : {}),
     });
   }
 }

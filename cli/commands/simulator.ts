@@ -5,6 +5,7 @@ import { NamedProfile } from '../../simulator/market';
 import { binanceMix, defaultBinanceRate } from '../../simulator/profiles';
 import { simulatorOptions, SimulatorOptions, startSimulator } from '../../simulator/simulator';
 import { TlsMode } from '../../simulator/tls';
+import { BINANCE_UNIVERSE_SIZE, binanceUniverse } from '../../simulator/universe';
 import { nonNegativeInt, positiveNumber, symbolsOrCount } from '../options';
 
 type ProfileFlag = NamedProfile | 'binance';
@@ -35,6 +36,8 @@ interface SimulatorFlags {
   symbols?: string[];
   rate?: number;
   profile: ProfileFlag;
+  universe?: 'binance';
+  universeSize: number;
   acceleration: number;
   seed: number;
   tls?: TlsMode | true;
@@ -63,6 +66,10 @@ export function simulatorCommand(): Command {
         .choices(['steady', 'bursty', 'quiet', 'binance'])
         .default('steady'),
     )
+    .addOption(
+      new Option('--universe <name>', "a whole market: binance = ~1,500 spot symbols over USDT, USDC, BTC, TRY, FDUSD … with the binance profile's skewed rates (exchangeInfo and ticker/24hr match; POST /market/list and /market/delist on the control port)").choices(['binance']),
+    )
+    .option('--universe-size <n>', 'symbols in --universe', positiveNumber, BINANCE_UNIVERSE_SIZE)
     .option('--acceleration <x>', 'every rate times x (also POST /market/acceleration on the control port)', positiveNumber, 1)
     .option('--seed <n>', 'seed of prices, sizes, the binance mix and its bursts', nonNegativeInt, 42)
     .addOption(new Option('--tls [mode]', 'serve wss/https with a generated CA').choices(['trusted', 'untrusted', 'wrong-host']))
@@ -77,7 +84,8 @@ export function simulatorCommand(): Command {
     .addOption(new Option('--first-ids <mode>', 'first trade ids: time (a restart never reuses ids) or hash (stable per symbol)').choices(['time', 'hash']).default('time'))
     .option('--json', 'print the URLs as one JSON line (for scripts and tests)')
     .action(async (f: SimulatorFlags) => {
-      const symbols = f.symbols ?? binanceSymbols(f.profile === 'binance' ? 100 : 3);
+      if (f.universe) f.profile = 'binance';
+      const symbols = f.universe ? binanceUniverse(Math.round(f.universeSize)) : (f.symbols ?? binanceSymbols(f.profile === 'binance' ? 100 : 3));
       const unknown = symbols.filter((s) => !isKnownSymbol(s));
       if (unknown.length) throw new Error(`unknown quote asset in ${unknown.join(', ')}`);
       const defaults = simulatorOptions();
@@ -101,8 +109,9 @@ export function simulatorCommand(): Command {
         connectionAttempts: { ...defaults.connectionAttempts, limit: f.connectionAttempts },
         retention: f.retention,
         firstIds: f.firstIds,
+        history: !!f.universe,
       });
-      const streams = symbols.map((s) => `${s.toLowerCase()}@trade`).join('/');
+      const streams = symbols.slice(0, 3).map((s) => `${s.toLowerCase()}@trade`).join('/');
       if (f.json) {
         console.log(JSON.stringify({ event: 'simulator.ready', ...sim.urls, pid: process.pid }));
       } else {

@@ -21,7 +21,18 @@ export interface Serializer {
 }
 
 function serializer(format: WireFormat, type: avro.Type, header: Buffer, schemaId?: number): Serializer {
-  return { format, type, header, schemaId, encode: (value) => Buffer.concat([header, type.toBuffer(value)]) };
+  // Per trade: encoded behind the header in a scratch buffer and copied out once (toBuffer and a
+  // concat would allocate and copy twice). Grown when a value does not fit.
+  let scratch = Buffer.alloc(4096);
+  header.copy(scratch);
+  const encode = (value: unknown): Buffer => {
+    const end = type.encode(value, scratch, header.length);
+    if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+    scratch = Buffer.alloc(2 * (scratch.length - end));
+    header.copy(scratch);
+    return encode(value);
+  };
+  return { format, type, header, schemaId, encode };
 }
 
 export function singleObjectSerializer(schemaText: string): Serializer {

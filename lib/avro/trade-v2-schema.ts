@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as avro from 'avsc';
-import { bytesToUnscaled, formatDecimal, parseDecimal, unscaledToBytes } from '../decimal';
+import { bytesToUnscaled, fastDecimalBytes, formatDecimal, parseDecimal, unscaledToBytes } from '../decimal';
 import { projectRoot } from '../paths';
 
 /**
@@ -11,12 +11,15 @@ import { projectRoot } from '../paths';
 export class DecimalType extends avro.types.LogicalType {
   private readonly scale: number;
   private readonly limit: bigint;
+  /** Values the BigInt-free path gives (below 10^15) are within the precision. */
+  private readonly fastPath: boolean;
 
   constructor(schema: avro.Schema, opts?: avro.ForSchemaOptions) {
     super(schema, opts);
     const s = schema as { precision?: number; scale?: number };
     this.scale = s.scale ?? 0;
     this.limit = 10n ** BigInt(s.precision ?? 38);
+    this.fastPath = this.limit >= 10n ** 15n;
   }
 
   protected override _fromValue(value: Buffer): string {
@@ -25,6 +28,9 @@ export class DecimalType extends avro.types.LogicalType {
 
   protected override _toValue(value: unknown): Buffer | undefined {
     if (typeof value !== 'string') return undefined;
+    // Per trade, twice: values far below the precision skip BigInt (lib/decimal.ts).
+    const fast = this.fastPath ? fastDecimalBytes(value, this.scale) : undefined;
+    if (fast) return fast;
     const unscaled = parseDecimal(value, this.scale);
     if ((unscaled < 0n ? -unscaled : unscaled) >= this.limit) throw new RangeError(`${value} exceeds decimal precision`);
     return unscaledToBytes(unscaled);

@@ -11,6 +11,9 @@ import { BinanceTrade, tradeFromRest } from './trade-frame';
 const log = createLogger('binance-rest');
 
 export const HISTORICAL_TRADES_WEIGHT = 25;
+export const EXCHANGE_INFO_WEIGHT = 20;
+/** ticker/24hr for every symbol at once (no `symbol` parameter). */
+export const TICKER_24H_ALL_WEIGHT = 80;
 /** Binance's REQUEST_WEIGHT per minute per IP today; the client keeps well below it. */
 export const BINANCE_WEIGHT_LIMIT = 6000;
 
@@ -69,6 +72,30 @@ export class BinanceRestClient {
         return trade;
       });
     });
+  }
+
+  /** The exchange's symbols (exchangeInfo), as parsed JSON: the fleet reads a few fields of each. */
+  exchangeSymbols<T>(signal?: AbortSignal): Promise<T[]> {
+    return this.serialized(async () => {
+      const body = JSON.parse(await this.get('/api/v3/exchangeInfo', EXCHANGE_INFO_WEIGHT, signal)) as { symbols?: T[] };
+      if (!Array.isArray(body.symbols)) throw new RestError(200, 'exchangeInfo has no symbols array');
+      return body.symbols;
+    });
+  }
+
+  /** ticker/24hr rows of every symbol (one request, weight 80). */
+  tickers24h<T>(signal?: AbortSignal): Promise<T[]> {
+    return this.serialized(async () => {
+      const rows = JSON.parse(await this.get('/api/v3/ticker/24hr', TICKER_24H_ALL_WEIGHT, signal)) as T[];
+      if (!Array.isArray(rows)) throw new RestError(200, 'ticker/24hr did not return an array');
+      return rows;
+    });
+  }
+
+  /** The last trade id of every symbol from ticker/24hr (weight 80); -1 when it has none in 24 h. */
+  async latestTradeIds(signal?: AbortSignal): Promise<Map<string, number>> {
+    const rows = await this.tickers24h<{ symbol: string; lastId: number }>(signal);
+    return new Map(rows.filter((r) => typeof r.lastId === 'number').map((r) => [r.symbol, r.lastId]));
   }
 
   close(): void {

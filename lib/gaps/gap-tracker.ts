@@ -5,6 +5,9 @@ import { metrics } from '../metrics';
 
 const log = createLogger('gap-tracker');
 
+/** ticker/24hr for all symbols weighs 80: below 4 symbols, asking each (25) is cheaper. */
+const LATEST_IDS_MIN_SYMBOLS = 4;
+
 export type TradeSource = 'stream' | 'backfill';
 
 export interface GapTrackerDeps {
@@ -30,6 +33,13 @@ export interface GapTrackerDeps {
   maxBackfillTrades: number;
   /** After a connect, a symbol with no live trade in this long is caught up from REST anyway. */
   catchUpDelayMs: number;
+  /**
+   * The exchange's last trade id per symbol (ticker/24hr, one request for all): a catch-up of
+   * many symbols asks only those with trades after their last id, instead of historicalTrades
+   * (weight 25) for each — a 200-symbol session would spend most of an IP's minute on every
+   * rotation. Symbols it leaves out lose nothing: their next live trade shows any hole.
+   */
+  latestIds?(signal: AbortSignal): Promise<Map<string, number>>;
   pageSize?: number;
 }
 
@@ -104,9 +114,7 @@ export class GapTracker {
     for (const t of this.tracks.values()) t.awaitingLive = t.last !== undefined;
     clearTimeout(this.catchUpTimer);
     this.catchUpTimer = setTimeout(() => {
-      for (const t of this.tracks.values()) {
-        if (t.awaitingLive && !t.backfilling) this.startBackfill(t, t.last! + 1, undefined);
-      }
+      void this.catchUp([...this.tracks.values()].filter((t) => t.awaitingLive && !t.backfilling));
     }, this.deps.catchUpDelayMs);
   }
 
@@ -136,8 +144,25 @@ export class GapTracker {
     };
     if (!(await settled())) return false;
     if (!catchUp) return true;
-    for (const t of this.tracks.values()) if (t.last !== undefined) this.startBackfill(t, t.last + 1, undefined);
+    await this.catchUp([...this.tracks.values()].filter((t) => t.last !== undefined), deadline);
     return settled();
+  }
+
+  /** Backfills `tracks` from their last id to now; with latestIds, only those the exchange has newer trades of. */
+  private async catchUp(tracks: SymbolTrack[], deadline?: number): Promise<void> {
+    let behind = tracks;
+    if (this.deps.latestIds && tracks.length >= LATEST_IDS_MIN_SYMBOLS) {
+      const signal = deadline ? AbortSignal.any([this.abort.signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]) : this.abort.signal;
+      try {
+        const latest = await this.deps.latestIds(signal);
+        behind = tracks.filter((t) => (latest.get(t.symbol) ?? Infinity) > t.last!);
+        log.info({ event: 'gap.catch-up', symbols: tracks.length, behind: behind.length });
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        log.warn({ event: 'gap.latest-ids-failed', err: (err as Error).message });
+      }
+    }
+    for (const t of behind) if (t.last !== undefined && !t.backfilling) this.startBackfill(t, t.last + 1, undefined);
   }
 
   /** Aborts running backfills; trades they did not emit stay for the next run to fetch. */

@@ -39,6 +39,22 @@ export function isFencedError(err: unknown, depth = 0): boolean {
   return [e.originalError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])].some((inner) => isFencedError(inner, depth + 1));
 }
 
+/**
+ * Below this many records a send goes uncompressed: a streaming session at a few trades per
+ * second per partition sends batches of a handful of records, where gzip saves a few hundred bytes
+ * and each call's deflate set-up cost most of a worker's CPU (bench:fleet at the realistic rate).
+ */
+export const COMPRESS_MIN_RECORDS = 32;
+
+function compressionFor(send: TopicMessages, configured: CompressionTypes): CompressionTypes {
+  return send.messages.length < COMPRESS_MIN_RECORDS ? CompressionTypes.None : configured;
+}
+
+/** The `compression` setting as kafkajs names it. */
+export function kafkaCompression(setting: 'gzip' | 'none'): CompressionTypes {
+  return setting === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
+}
+
 /** The transactional id of a session: stable across its runs and attempts, distinct per workflow id. */
 export function sessionTransactionalId(prefix: string, workflowId: string): string {
   return `${prefix}:${workflowId}`;
@@ -62,28 +78,44 @@ export interface FencedWriterOptions {
 export async function perPartition(
   topicMessages: TopicMessages[],
   partitionsOf: (topic: string) => Promise<PartitionMetadata[]>,
+  cache: PartitionCache = new Map(),
 ): Promise<TopicMessages[]> {
   const partitioner = Partitioners.DefaultPartitioner();
   const out: TopicMessages[] = [];
   for (const { topic, messages } of topicMessages) {
     const partitionMetadata = await partitionsOf(topic);
+    let byKey = cache.get(topic);
+    if (!byKey) cache.set(topic, (byKey = new Map()));
     const groups = new Map<number, Message[]>();
     for (const message of messages) {
-      const partition = partitioner({ topic, partitionMetadata, message });
-      let group = groups.get(partition);
-      if (!group) groups.set(partition, (group = []));
-      group.push({ ...message, partition });
+      // Per trade: kafkajs' murmur2 runs on emulated 64-bit longs, and a string key is turned
+      // into a Buffer again by the hash and the encoder. A session's keys are its symbols (and
+      // DLQ reasons), so each key's Buffer and partition are worked out once.
+      const keyText = typeof message.key === 'string' ? message.key : undefined;
+      let known = keyText === undefined ? undefined : byKey.get(keyText);
+      if (!known) {
+        const key = keyText === undefined ? (message.key ?? null) : Buffer.from(keyText);
+        known = { key, partition: partitioner({ topic, partitionMetadata, message: { ...message, key } }) };
+        if (keyText !== undefined) byKey.set(keyText, known);
+      }
+      let group = groups.get(known.partition);
+      if (!group) groups.set(known.partition, (group = []));
+      group.push({ key: known.key, value: message.value, partition: known.partition });
     }
     for (const group of groups.values()) out.push({ topic, messages: group });
   }
   return out;
 }
 
+/** Per topic, each string key's Buffer and partition (partition counts do not change under a session). */
+export type PartitionCache = Map<string, Map<string, { key: Buffer | string | null; partition: number }>>;
+
 export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): FencedWriter {
   let producer: Producer | undefined;
   const fenced = (err: unknown) => (isFencedError(err) ? new WriterFencedError(o.transactionalId, err) : err);
   // Partition counts do not change under a running session (symbols would move partitions).
   const partitions = new Map<string, Promise<PartitionMetadata[]>>();
+  const keyPartitions: PartitionCache = new Map();
   const partitionsOf = (topic: string) => {
     let p = partitions.get(topic);
     if (!p) {
@@ -127,10 +159,10 @@ export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): Fenced
     async write(topicMessages) {
       if (!producer) throw new Error('fenced writer: write before open');
       try {
-        const sends = await perPartition(topicMessages, partitionsOf);
+        const sends = await perPartition(topicMessages, partitionsOf, keyPartitions);
         const tx = await producer.transaction();
         const results = await Promise.allSettled(
-          sends.map((send) => tx.sendBatch({ acks: -1, compression: o.compression ?? CompressionTypes.GZIP, topicMessages: [send] })),
+          sends.map((send) => tx.sendBatch({ acks: -1, compression: compressionFor(send, o.compression ?? CompressionTypes.GZIP), topicMessages: [send] })),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;

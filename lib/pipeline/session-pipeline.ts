@@ -2,16 +2,44 @@ import { Kafka } from 'kafkajs';
 import { SerializerCache, tradeKeyDecoder } from '../avro/serializer';
 import { BinanceRestClient } from '../binance/rest-client';
 import { Config } from '../config';
-import { createFencedWriter, FencedWriter, sessionTransactionalId } from '../kafka/fenced-writer';
+import { createFencedWriter, FencedWriter, kafkaCompression, sessionTransactionalId } from '../kafka/fenced-writer';
 import { ensureTopics, SessionTopics, sessionTopics, tradeTopicSpecs } from '../kafka/topics';
 import { readTopicTail } from '../kafka/topic-tail';
 import { createLogger } from '../logger';
 import { metrics } from '../metrics';
+import { labelSessionSymbols } from '../symbol-metrics';
 import { Cursor, CursorResets, mergeCursors } from './cursor';
 import { PipelineProgress } from './pipeline-progress';
 import { TradePipeline } from './trade-pipeline';
 
 const log = createLogger('session-pipeline');
+
+/**
+ * Symbols the topic holds nothing of (a new session, a listing that joined) start where the
+ * exchange stands now: their cursor becomes the exchange's last trade id (ticker/24hr), as if
+ * written. Without it, such a symbol starts at its first live trade, and a trade made while no
+ * connection was open (a worker died before the symbol's first trade was written) would have no
+ * position to be backfilled from. The anchor travels in the cursor (heartbeats, results), so a
+ * retried attempt fills from it. A symbol an operator reset to its next live trade is left alone;
+ * if the ticker does not answer, nothing is anchored (the old behaviour).
+ */
+async function anchorUnwritten(rest: BinanceRestClient, symbols: string[], cursor: Cursor, resets: CursorResets): Promise<Cursor> {
+  const unwritten = symbols.filter((s) => cursor[s] === undefined && !resets[s]);
+  if (unwritten.length === 0) return cursor;
+  try {
+    const latest = await rest.latestTradeIds(AbortSignal.timeout(10_000));
+    const anchored: Cursor = {};
+    for (const s of unwritten) {
+      const id = latest.get(s);
+      if (id !== undefined && id >= 0) anchored[s] = id;
+    }
+    log.info({ event: 'pipeline.anchored', symbols: Object.keys(anchored).length, of: unwritten.length });
+    return { ...cursor, ...anchored };
+  } catch (err) {
+    log.warn({ event: 'pipeline.anchor-failed', err: (err as Error).message, symbols: unwritten.length });
+    return cursor;
+  }
+}
 
 export interface SessionPipelineDeps {
   config: Config;
@@ -52,11 +80,21 @@ async function buildSessionPipeline(
     writer: FencedWriter;
     createWriter(): FencedWriter;
     writtenUpTo(symbols: string[]): Promise<Map<string, number>>;
+    /** Operator resets in force: a symbol reset to its next live trade is not anchored. */
+    resets?: CursorResets;
   },
 ): Promise<TradePipeline> {
   const { config } = deps;
   const tls = { verify: config.ssl_verify, ca: deps.caBundle };
-  const { topics, ...rest } = o;
+  const { topics, resets, ...rest } = o;
+  // The session's name is its writer's: `<prefix>:<workflow id>`.
+  labelSessionSymbols(o.writer.transactionalId.slice(config.kafka_transactional_id_prefix.length + 1), o.symbols, config.metrics_symbol_labels_max);
+  const restClient = new BinanceRestClient({
+    baseUrls: config.binance_rest_urls,
+    weightBudgetPerMinute: config.rest_weight_budget_per_minute,
+    serverWeightLimit: config.rest_weight_limit_per_minute,
+    tls,
+  });
   return new TradePipeline({
     ...rest,
     topic: topics.trades,
@@ -71,12 +109,8 @@ async function buildSessionPipeline(
       backoff: { initialMs: config.reconnect_backoff_initial_ms, maxMs: config.reconnect_backoff_max_ms },
       tls,
     },
-    rest: new BinanceRestClient({
-      baseUrls: config.binance_rest_urls,
-      weightBudgetPerMinute: config.rest_weight_budget_per_minute,
-      serverWeightLimit: config.rest_weight_limit_per_minute,
-      tls,
-    }),
+    cursor: await anchorUnwritten(restClient, o.symbols, o.cursor, resets ?? {}),
+    rest: restClient,
     bufferMaxRecords: config.buffer_max_records,
     maxBackfillTrades: config.backfill_max_trades,
     regressionThreshold: config.id_regression_threshold,
@@ -113,7 +147,8 @@ export interface SessionAttempt {
 export async function openSessionPipeline(deps: SessionPipelineDeps, a: SessionAttempt, lost: AbortSignal): Promise<TradePipeline> {
   const { config } = deps;
   const topics = sessionTopics(config, a);
-  const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, a.workflowId) });
+  const compression = kafkaCompression(config.compression);
+  const writer = createFencedWriter(deps.kafka, { transactionalId: sessionTransactionalId(config.kafka_transactional_id_prefix, a.workflowId), compression });
   try {
     const admin = deps.kafka.admin();
     await admin.connect();
@@ -147,8 +182,9 @@ export async function openSessionPipeline(deps: SessionPipelineDeps, a: SessionA
       cursor,
       counts,
       writer,
-      createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId }),
+      createWriter: () => createFencedWriter(deps.kafka, { transactionalId: writer.transactionalId, compression }),
       writtenUpTo,
+      resets: a.resets,
     });
   } catch (err) {
     // The pipeline owns the writer once built; until then it is ours to close.

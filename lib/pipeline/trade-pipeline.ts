@@ -93,6 +93,7 @@ export class TradePipeline {
       },
       maxBackfillTrades: o.maxBackfillTrades,
       catchUpDelayMs: o.catchUpDelayMs ?? 3_000,
+      latestIds: o.rest.latestTradeIds ? (signal) => o.rest.latestTradeIds(signal) : undefined,
     });
     this.socket = new BinanceStreamSocket({ ...o.socket, streams: o.symbols.map((s) => `${s.toLowerCase()}@trade`) });
     this.backpressure = new Backpressure({

@@ -86,4 +86,17 @@ describe('TradeV2 conversion', () => {
     expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xc3, 0x01]));
     expect(bytes.subarray(2, 10)).toEqual(serializer.header.subarray(2, 10));
   });
+
+  test('the scratch-buffer encoding is the header and toBuffer, byte for byte, for small and oversized values', () => {
+    const small = toTradeV2(trade(), 1);
+    const big = { ...small, trade_conditions: Array.from({ length: 400 }, (_, i) => `condition-${i}`) };
+    for (const value of [small, big, small]) {
+      expect(serializer.encode(value)).toEqual(Buffer.concat([serializer.header, serializer.type.toBuffer(value)]));
+    }
+    // Each result is its own copy: a later encode does not change an earlier one.
+    const first = serializer.encode(small);
+    const copy = Buffer.from(first);
+    serializer.encode(toTradeV2(trade({ tradeId: 1, symbol: 'ETHUSDT' }), 2));
+    expect(first).toEqual(copy);
+  });
 });

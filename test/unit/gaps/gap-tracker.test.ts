@@ -110,6 +110,32 @@ describe('gap tracker drain', () => {
     expect(emitted.map((e) => e.id)).toEqual(Array.from({ length: 30 }, (_, i) => 11 + i));
   });
 
+  test("with the exchange's last ids, a many-symbol catch-up asks only the symbols that traded since; without them, every symbol", async () => {
+    const symbols = ['AUSDT', 'BUSDT', 'CUSDT', 'DUSDT', 'EUSDT'];
+    const newest: Record<string, number> = { AUSDT: 15, BUSDT: 10, CUSDT: 10, DUSDT: 12, EUSDT: 10 };
+    const run = async (latestIds?: GapTrackerDeps['latestIds']) => {
+      const asked: string[] = [];
+      const emitted: string[] = [];
+      const tracker = new GapTracker(symbols, Object.fromEntries(symbols.map((s) => [s, 10])), {
+        fetchTrades: async (symbol, fromId) => {
+          asked.push(symbol);
+          return Array.from({ length: Math.max(0, newest[symbol] - fromId + 1) }, (_, i) => trade(symbol, fromId + i));
+        },
+        emit: (t) => emitted.push(`${t.symbol}:${t.tradeId}`),
+        maxBackfillTrades: 1_000,
+        catchUpDelayMs: 50,
+        latestIds,
+      });
+      expect(await tracker.drain(2_000)).toBe(true);
+      return { asked: asked.sort(), emitted: emitted.sort() };
+    };
+    const behind = ['AUSDT:11', 'AUSDT:12', 'AUSDT:13', 'AUSDT:14', 'AUSDT:15', 'DUSDT:11', 'DUSDT:12'];
+    expect(await run(async () => new Map(Object.entries(newest)))).toEqual({ asked: ['AUSDT', 'DUSDT'], emitted: behind });
+    expect(await run()).toEqual({ asked: symbols, emitted: behind });
+    // The ticker failing costs only the saving.
+    expect(await run(() => Promise.reject(new Error('HTTP 500')))).toEqual({ asked: symbols, emitted: behind });
+  });
+
   test('gives up after its timeout', async () => {
     const { tracker } = setup({ oldest: 1, newest: 100 }, {
       fetchTrades: (_s, _f, _l, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),

@@ -1,4 +1,4 @@
-import { bytesToUnscaled, formatDecimal, parseDecimal, unscaledToBytes } from '../../../lib/decimal';
+import { bytesToUnscaled, fastDecimalBytes, formatDecimal, parseDecimal, unscaledToBytes } from '../../../lib/decimal';
 
 describe('exact decimals', () => {
   test.each([
@@ -43,5 +43,24 @@ describe('exact decimals', () => {
     expect(formatDecimal(1, 8)).toBe('0.00000001');
     expect(formatDecimal(9_500_001_000_000, 8)).toBe('95000.01000000');
     expect(formatDecimal(-5n, 2)).toBe('-0.05');
+  });
+
+  test("the fast path gives the BigInt path's bytes, value for value, and leaves the rest to it", () => {
+    const cases = ['0', '0.00000000', '1', '0.00000001', '95000.01000000', '9999999.99999999', '10000000.00000000', '127', '128', '0.00000128', '-1.5', '1e5', '0.000000001', '00012.50'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let i = 0; i < 2000; i++) cases.push((random() * 10 ** Math.floor(random() * 9)).toFixed(Math.floor(random() * 9)));
+    for (const text of cases) {
+      let slow: Buffer | string;
+      try {
+        slow = unscaledToBytes(parseDecimal(text, 8));
+      } catch (err) {
+        slow = (err as Error).message;
+      }
+      const fast = fastDecimalBytes(text, 8);
+      if (fast !== undefined) expect({ text, fast }).toEqual({ text, fast: slow });
+      // Left to BigInt: bad values, negatives, and 16 digits or more.
+      else expect({ text, slow: typeof slow === 'string' || text.startsWith('-') || parseDecimal(text, 8) >= 10n ** 15n }).toEqual({ text, slow: true });
+    }
   });
 });

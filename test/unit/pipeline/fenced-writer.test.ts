@@ -14,10 +14,23 @@ describe('fenced writer', () => {
     const trades = sends.filter((s) => s.topic === 'trades').flatMap((s) => s.messages);
     expect(trades.map((m) => m.value).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
     // One key, one partition; order within a key kept.
-    const btc = trades.filter((m) => m.key === 'BTCUSDT');
+    const btc = trades.filter((m) => String(m.key) === 'BTCUSDT');
     expect(btc.map((m) => m.value)).toEqual(['0', '3']);
     expect(btc[0].partition).toBe(btc[1].partition);
-    expect(sends.filter((s) => s.topic === 'trades.dlq')).toEqual([{ topic: 'trades.dlq', messages: [{ key: 'invalid_json', value: 'x', partition: 0 }] }]);
+    expect(sends.filter((s) => s.topic === 'trades.dlq')).toEqual([{ topic: 'trades.dlq', messages: [{ key: Buffer.from('invalid_json'), value: 'x', partition: 0 }] }]);
+  });
+
+  test('a key hashes to the partition kafkajs would choose, worked out once per key', async () => {
+    const { Partitioners } = await import('kafkajs');
+    const partitioner = Partitioners.DefaultPartitioner();
+    const meta = partitions(6);
+    const keys = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT'];
+    const cache = new Map();
+    for (let round = 0; round < 2; round++) {
+      const sends = await perPartition([{ topic: 't', messages: keys.map((key) => ({ key, value: key })) }], async () => meta, cache);
+      for (const send of sends) for (const m of send.messages) expect(m.partition).toBe(partitioner({ topic: 't', partitionMetadata: meta, message: { key: String(m.key), value: null } }));
+    }
+    expect(cache.get('t').size).toBe(keys.length);
   });
 
   test('fenced errors are recognised however kafkajs wraps them', () => {
