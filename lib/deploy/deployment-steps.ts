@@ -5,6 +5,7 @@ import { tradeKeyDecoder } from '../avro/serializer';
 import { Config } from '../config';
 import { partitionRangesSince, readPartitionRanges } from '../kafka/partition-reader';
 import { firedAlerts } from '../prometheus/prom-api';
+import { waitUntil } from '../../ops/infra/readiness';
 import { shadowSession } from '../../workflows/shadow-session';
 import { stopSignal } from '../../workflows/stream-session-api';
 import { sessionMetadata } from '../../workflows/stream-session-status';
@@ -36,14 +37,6 @@ export function deploymentSteps(c: DeployContext) {
   const { client, config } = c;
   const ns = client.options.namespace;
   const deployment = config.deployment_name;
-
-  async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 
   /** Critical alerts of the project's rules that fired since `sinceMs`, when a Prometheus is configured to ask. */
   async function criticalAlerts(sinceMs: number): Promise<{ fired: string[]; checked: string }> {
@@ -97,7 +90,7 @@ export function deploymentSteps(c: DeployContext) {
       // Seen on server 1.29.1 under load: the first activity of a workflow pinned to a version that
       // had just appeared was handed to the current version's worker. Green's activity poller is
       // awaited first, and a shadow whose stream starts elsewhere is started again.
-      await until(() => buildHasPollers(client.workflowService, ns, config.task_queue, i.buildId, 10_000, 'activity'), 60_000, `an activity poller of ${i.buildId}`);
+      await waitUntil(`an activity poller of ${i.buildId}`, () => buildHasPollers(client.workflowService, ns, config.task_queue, i.buildId, 10_000, 'activity'), { timeoutMs: 60_000, intervalMs: 500 });
       const topic = shadowTopic(config);
       const tries: string[] = [];
       for (let attempt = 1; ; attempt++) {
@@ -111,7 +104,7 @@ export function deploymentSteps(c: DeployContext) {
           ...sessionMetadata({ symbols: i.symbols, topic, dlqTopic: `${topic}.dlq`, build: i.buildId, workflowId }),
         });
         let on: Awaited<ReturnType<typeof pendingActivityBuild>>;
-        await until(async () => !!(on = await pendingActivityBuild(client.workflowService, ns, workflowId)), 30_000, 'the shadow stream to start').catch(() => undefined);
+        await waitUntil('the shadow stream', async () => !!(on = await pendingActivityBuild(client.workflowService, ns, workflowId)), { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
         if (!on || on.buildId === i.buildId || attempt === 3) return { workflowId, redispatched: tries };
         tries.push(`attempt ${attempt} started on ${on.buildId ?? 'an unversioned worker'}`);
         await client.workflow.getHandle(workflowId).terminate(`its stream started on ${on.buildId}, not ${i.buildId}`);

@@ -4,7 +4,7 @@ import { Config, loadConfig, SettingName } from '../../lib/config';
 import { BinanceSimulator, SimulatorOptions, startSimulator } from '../../simulator/simulator';
 import { createStreamWorker, StreamWorker } from '../../workers/create-worker';
 import { streamSession } from '../../workflows';
-import { StreamSessionInput } from '../../workflows/stream-session-api';
+import { StreamSessionInput, stopSignal } from '../../workflows/stream-session-api';
 import { sessionMetadata } from '../../workflows/stream-session-status';
 import { readToEnd, readTopic, testKafka } from './kafka';
 import { uniqueName } from './names';
@@ -215,4 +215,27 @@ export function reachedTruth(trades: DecodedTrade[], truth: Record<string, { las
     if (t.source_sequence! > (scan.max.get(t.symbol) ?? -Infinity)) scan.max.set(t.symbol, t.source_sequence!);
   }
   return Object.entries(truth).every(([symbol, { lastId }]) => (scan.max.get(symbol) ?? -Infinity) >= lastId);
+}
+
+/**
+ * The end of a session test: the market stops, the session is stopped and drains, and the topic is
+ * read until every symbol reaches the simulator's last generated id. The caller asserts on it.
+ */
+export async function stopAndReadTruth(
+  sim: BinanceSimulator,
+  session: WorkflowHandle<typeof streamSession>,
+  topic: string,
+  symbols: string[],
+): Promise<{ final: Awaited<ReturnType<WorkflowHandle<typeof streamSession>['result']>>; decoded: DecodedTrade[]; truth: Record<string, { firstId: number; lastId: number }> }> {
+  sim.pauseMarket();
+  await new Promise((r) => setTimeout(r, 500));
+  await session.signal(stopSignal);
+  const final = await session.result();
+  const truth = Object.fromEntries(symbols.map((s) => [s, sim.groundTruth(s)!]));
+  const decoded: DecodedTrade[] = [];
+  await readTopic(testKafka(), topic, (m) => {
+    for (let i = decoded.length; i < m.length; i++) decoded.push(decodeTrade(m[i].value!));
+    return reachedTruth(decoded, truth);
+  }, 60_000, 'every trade up to the last generated');
+  return { final, decoded, truth };
 }

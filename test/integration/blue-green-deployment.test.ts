@@ -10,13 +10,10 @@ import { readRecord } from '../../ops/infra/process-control';
 import { BinanceSimulator, startSimulator } from '../../simulator/simulator';
 import { blueGreenDeployment, streamSession } from '../../workflows';
 import { abortSignal, DeploymentInput, DeploymentProgress, progressQuery } from '../../workflows/blue-green-api';
-import { stopSignal } from '../../workflows/stream-session-api';
 import { ChildWorker } from '../helpers/child-worker';
 import { eventually } from '../helpers/metrics';
 import { uniqueName } from '../helpers/names';
-import { expectExactlyOnce, reachedTruth } from '../helpers/stream-env';
-import { readTopic, testKafka } from '../helpers/kafka';
-import { decodeTrade, DecodedTrade } from '../helpers/trade-decoder';
+import { expectExactlyOnce, stopAndReadTruth } from '../helpers/stream-env';
 import { sleep } from '../helpers/ws-client';
 
 // Blue-green deployments of a live session, on real worker processes, a real deployer process,
@@ -164,16 +161,7 @@ test('green killed during validation: rollback to blue in under 2 minutes', asyn
 }, 300_000);
 
 test('through all four deployments: every id of every symbol exactly once', async () => {
-  sim.pauseMarket();
-  await sleep(500);
-  await session.signal(stopSignal);
-  const final = await session.result();
-  const truth = Object.fromEntries(SYMBOLS.map((s) => [s, sim.groundTruth(s)!]));
-  const decoded: DecodedTrade[] = [];
-  await readTopic(testKafka(), config.kafka_topic, (m) => {
-    for (let i = decoded.length; i < m.length; i++) decoded.push(decodeTrade(m[i].value!));
-    return reachedTruth(decoded, truth);
-  }, 60_000, 'every trade up to the last generated');
+  const { final, decoded, truth } = await stopAndReadTruth(sim, session, config.kafka_topic, SYMBOLS);
   expectExactlyOnce(decoded, truth, { label: 'blue-green' });
   for (const s of SYMBOLS) expect(final.cursor[s]).toBe(truth[s].lastId);
   expect(final.state).toBe('stopped');

@@ -12,13 +12,9 @@ import { ensureBaseImages } from '../../ops/infra/docker-images';
 import { infraDown, infraUp } from '../../ops/infra/stack';
 import { BinanceSimulator, startSimulator } from '../../simulator/simulator';
 import { blueGreenDeployment, streamSession } from '../../workflows';
-import { stopSignal } from '../../workflows/stream-session-api';
 import { eventually } from '../helpers/metrics';
 import { uniqueName } from '../helpers/names';
-import { expectExactlyOnce, reachedTruth } from '../helpers/stream-env';
-import { readTopic, testKafka } from '../helpers/kafka';
-import { decodeTrade, DecodedTrade } from '../helpers/trade-decoder';
-import { sleep } from '../helpers/ws-client';
+import { expectExactlyOnce, stopAndReadTruth } from '../helpers/stream-env';
 
 // The compose driver on real parts: two images of the repo built offline from the local Node
 // image, blue and green as docker-compose services on the host's network against the local
@@ -127,16 +123,7 @@ test('a deployment between two image builds: blue and green as containers, the s
   expect(await driver.rssMb(builds.a)).toBeUndefined();
   expect(await driver.rssMb(builds.b)).toBeGreaterThan(30);
 
-  sim.pauseMarket();
-  await sleep(500);
-  await session.signal(stopSignal);
-  const final = await session.result();
-  const truth = Object.fromEntries(SYMBOLS.map((s) => [s, sim.groundTruth(s)!]));
-  const decoded: DecodedTrade[] = [];
-  await readTopic(testKafka(), config.kafka_topic, (m) => {
-    for (let i = decoded.length; i < m.length; i++) decoded.push(decodeTrade(m[i].value!));
-    return reachedTruth(decoded, truth);
-  }, 60_000, 'every trade up to the last generated');
+  const { final, decoded, truth } = await stopAndReadTruth(sim, session, config.kafka_topic, SYMBOLS);
   expectExactlyOnce(decoded, truth, { label: 'compose blue-green' });
   for (const s of SYMBOLS) expect(final.cursor[s]).toBe(truth[s].lastId);
 }, 900_000);
