@@ -3,7 +3,7 @@
 // then a TypeScript build) and hands over to the k2 command or to jest. Plain JavaScript on
 // purpose: it runs before any dependency is installed.
 const { spawnSync } = require('node:child_process');
-const { existsSync, lstatSync, statSync } = require('node:fs');
+const { existsSync, lstatSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -26,8 +26,10 @@ function ensureDependencies() {
   // the link with an install of its own, so that checkout stays in charge of it.
   if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) return;
   const marker = join(modules, '.package-lock.json');
-  const lock = join(root, 'package-lock.json');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  // A dependency patch (patches/, applied by patch-package on install) counts as a lock change.
+  const patches = join(root, 'patches');
+  const inputs = [join(root, 'package-lock.json'), ...(existsSync(patches) ? readdirSync(patches).map((f) => join(patches, f)) : [])];
+  if (existsSync(marker) && inputs.every((f) => statSync(marker).mtimeMs >= statSync(f).mtimeMs)) return;
   console.error('[k2] installing dependencies (npm ci)');
   mustRun('npm', ['ci', '--no-audit', '--no-fund']);
 }

@@ -1,18 +1,27 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { splitSymbol } from '../binance/symbols';
 import { BinanceTrade } from '../binance/trade-frame';
 import { TradeV2 } from './trade-v2-schema';
 
 // UUID v5 namespace for k2-stream message ids (a fixed random UUID).
 const NAMESPACE = Buffer.from('6f1d2b4e8a3c4f0b9e7d5a1c3b2e4f60', 'hex');
+// Per trade: the namespace stays in place and the name is written behind it, so hashing needs no
+// Hash object and no Buffer of its own (createHash and its digest were ~7 % of the CPU at 20,000/s).
+let scratch = Buffer.alloc(256);
+NAMESPACE.copy(scratch);
+const VARIANT = '89ab';
 
 /** RFC 4122 v5 UUID of exchange, symbol and trade id: the same trade always gets the same id. */
 export function messageId(exchange: string, symbol: string, tradeId: number): string {
-  const hash = createHash('sha1').update(NAMESPACE).update(`${exchange}:${symbol}:${tradeId}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const h = hash.subarray(0, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const name = `${exchange}:${symbol}:${tradeId}`;
+  if (16 + Buffer.byteLength(name) > scratch.length) {
+    scratch = Buffer.alloc(2 * (16 + Buffer.byteLength(name)));
+    NAMESPACE.copy(scratch);
+  }
+  const end = 16 + scratch.write(name, 16);
+  const h = hash('sha1', scratch.subarray(0, end), 'hex');
+  // Version 5 in the high nibble of byte 6, variant 10xx in the high bits of byte 8.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${VARIANT[parseInt(h[16], 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 const assetsCache = new Map<string, { base: string; quote: string }>();

@@ -56,6 +56,22 @@ describe('TradeV2 conversion', () => {
     expect(toTradeV2(trade(), 1).message_id).toBe(toTradeV2(trade(), 2).message_id);
   });
 
+  test('message_id is the RFC 4122 v5 UUID of the name, the same in every release', () => {
+    // Consumers deduplicate on it across releases: checked against SHA-1 done the long way.
+    const { createHash } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    const v5 = (name: string) => {
+      const b = createHash('sha1').update(Buffer.from('6f1d2b4e8a3c4f0b9e7d5a1c3b2e4f60', 'hex')).update(name).digest();
+      b[6] = (b[6] & 0x0f) | 0x50;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = b.subarray(0, 16).toString('hex');
+      return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join('-');
+    };
+    expect(messageId('BINANCE', 'BTCUSDT', 1)).toBe('81538dc5-8318-5816-8fc7-7e33f3229d45');
+    for (const [symbol, id] of [['ETHBTC', 0], ['BTCUSDT', 9_007_199_254_740_991], ['X'.repeat(400), 5]] as const) {
+      expect(messageId('BINANCE', symbol, id)).toBe(v5(`BINANCE:${symbol}:${id}`));
+    }
+  });
+
   const serializer = singleObjectSerializer(tradeV2SchemaText());
   const roundTrip = (price: string, quantity: string) => {
     const back = decodeTradeV2(serializer.encode(toTradeV2(trade({ price, quantity }), 1)), serializer.type);
