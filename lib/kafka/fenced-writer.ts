@@ -1,4 +1,5 @@
 import { CompressionTypes, Kafka, Message, PartitionMetadata, Partitioners, Producer, TopicMessages } from 'kafkajs';
+import { installGzipCodec } from './gzip-codec';
 
 /**
  * The one writer of a stream session. Every writer of a session shares its transactional id,
@@ -128,6 +129,7 @@ export async function perLeader(
 export type PartitionCache = Map<string, Map<string, { key: Buffer | string | null; partition: number; leader: number }>>;
 
 export function createFencedWriter(kafka: Kafka, o: FencedWriterOptions): FencedWriter {
+  installGzipCodec();
   let producer: Producer | undefined;
   const fenced = (err: unknown) => (isFencedError(err) ? new WriterFencedError(o.transactionalId, err) : err);
   // Partition counts do not change under a running session (symbols would move partitions).
