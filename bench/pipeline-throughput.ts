@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { PerformanceEntry, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Client } from '@temporalio/client';
 import { connectTemporal } from '../lib/temporal/connection';
@@ -8,11 +9,15 @@ import { metrics } from '../lib/metrics';
 import { projectRoot } from '../lib/paths';
 import { createStreamWorker } from '../workers/create-worker';
 import { installTemporalRuntime } from '../workers/temporal-runtime';
+import { relaunchWithBounds } from '../workers/worker-launch';
 import { writeBenchReport } from './report';
 import { streamSession } from '../workflows';
 
 // End-to-end throughput of one worker: simulator (own process) → WebSocket → validation → gap
-// tracking → Avro → Kafka (acks=all, GZIP) → ack. Needs local Temporal and Kafka.
+// tracking → Avro → Kafka (acks=all, GZIP) → ack. Needs local Temporal and Kafka. The worker runs
+// in this process, started with the memory bounds a production worker has (`k2 worker`:
+// worker_heap_mb, worker_semi_space_mb, malloc_*), since they change its CPU per trade;
+// BENCH_BOUNDS=0 runs it without them.
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ETHBTC', 'ADAUSDT', 'DOGEUSDT', 'LTCUSDT', 'LINKUSDT'];
 
@@ -57,6 +62,13 @@ async function scenario(client: Client, rate: number, seconds: number) {
   let last = await produced();
   let cpuFrom = process.cpuUsage();
   let ackedFrom = last;
+  // Pause time of V8's collector on this thread: young generation (scavenges) and the rest.
+  const gcMs = { minor: 0, major: 0 };
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? 'minor' : 'major'] += e.duration;
+    }
+  });
   for (let t = 1; t <= seconds + 5; t++) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = await produced();
@@ -65,6 +77,7 @@ async function scenario(client: Client, rate: number, seconds: number) {
       metrics.receiveToAck.reset();
       cpuFrom = process.cpuUsage();
       ackedFrom = now;
+      gc.observe({ entryTypes: ['gc'] });
     }
     if (t > 5) {
       perSecond.push([t - 5, now - last]);
@@ -74,7 +87,10 @@ async function scenario(client: Client, rate: number, seconds: number) {
     last = now;
   }
   const cpu = process.cpuUsage(cpuFrom);
-  const cpuUsPerTrade = (cpu.user + cpu.system) / Math.max(1, last - ackedFrom);
+  gc.disconnect();
+  const trades = Math.max(1, last - ackedFrom);
+  const cpuUsPerTrade = (cpu.user + cpu.system) / trades;
+  const gcUsPerTrade = { minor: Math.round((gcMs.minor * 1000 * 10) / trades) / 10, major: Math.round((gcMs.major * 1000 * 10) / trades) / 10 };
   const p50 = await histogramQuantile(0.5);
   const p99 = await histogramQuantile(0.99);
   const frameP50 = await histogramQuantile(0.5, metrics.receiveToAck);
@@ -85,10 +101,11 @@ async function scenario(client: Client, rate: number, seconds: number) {
   await sw.close();
   sim.kill('SIGTERM');
   const rates = perSecond.map((p) => p[1]);
-  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), frameToAckP50Ms: Math.round(frameP50 * 1000), frameToAckP99Ms: Math.round(frameP99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, peakRssMb: Math.round(rss / 1048576), perSecond };
+  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), frameToAckP50Ms: Math.round(frameP50 * 1000), frameToAckP99Ms: Math.round(frameP99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, gcUsPerTrade, peakRssMb: Math.round(rss / 1048576), perSecond };
 }
 
 async function main() {
+  if (process.env.BENCH_BOUNDS !== '0' && relaunchWithBounds()) return;
   installTemporalRuntime();
   const seconds = Number(process.env.BENCH_SECONDS ?? 20);
   const rates = (process.env.BENCH_RATES ?? '1000,5000,10000,20000').split(',').map(Number);
@@ -98,16 +115,18 @@ async function main() {
   const results = [];
   for (const rate of rates) results.push(await scenario(client, rate, seconds));
   await connection.close();
-  writeBenchReport(process.env.BENCH_NAME ?? 'pipeline-throughput', { symbols: SYMBOLS.length, compression: process.env.BENCH_COMPRESSION ?? 'gzip', results }, {
+  const bounds = process.env.BENCH_BOUNDS === '0' ? 'none' : `--max-old-space-size=${config.worker_heap_mb} --max-semi-space-size=${config.worker_semi_space_mb} MALLOC_ARENA_MAX=${config.malloc_arena_max} MALLOC_MMAP_THRESHOLD_=${config.malloc_mmap_threshold_kb * 1024}`;
+  writeBenchReport(process.env.BENCH_NAME ?? 'pipeline-throughput', { symbols: SYMBOLS.length, compression: process.env.BENCH_COMPRESSION ?? 'gzip', bounds, results }, {
     title: `One worker, ${SYMBOLS.length} symbols: trades acknowledged by Kafka per second`,
     xLabel: 'seconds',
     yLabel: 'trades per second',
     series: results.map((r) => ({ name: `${r.offered.toLocaleString('en-US')}/s offered`, points: r.perSecond })),
   });
-  console.log('offered/s  acked/s  trade time→ack p50  p99     frame→ack p50  p99     CPU/trade  worker RSS');
+  console.log(`worker bounds: ${bounds}`);
+  console.log('offered/s  acked/s  trade time→ack p50  p99     frame→ack p50  p99     CPU/trade  GC pause/trade (young+old)  worker RSS');
   for (const r of results) {
     console.log(
-      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${String(r.frameToAckP50Ms).padStart(9)} ms  ${String(r.frameToAckP99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${r.peakRssMb} MB`,
+      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${String(r.frameToAckP50Ms).padStart(9)} ms  ${String(r.frameToAckP99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${`${r.gcUsPerTrade.minor.toFixed(1)} + ${r.gcUsPerTrade.major.toFixed(1)} µs`.padStart(26)}  ${r.peakRssMb} MB`,
     );
   }
   process.exit(0);

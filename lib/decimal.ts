@@ -60,18 +60,42 @@ const POW10 = Array.from({ length: FAST_DIGITS + 1 }, (_, i) => 10 ** i);
  * which also says what is wrong with a bad value).
  */
 export function fastDecimalBytes(text: string, scale: number): Buffer | undefined {
-  const m = DECIMAL.exec(text);
-  if (m && !m[1] && scale <= FAST_DIGITS) {
-    const int = m[2];
-    const frac = (m[3] ?? '').replace(/0+$/, '');
-    if (frac.length <= scale && int.length + scale <= FAST_DIGITS) {
-      let n = Number(int) * POW10[scale] + (frac ? Number(frac) * POW10[scale - frac.length] : 0);
-      if (n === 0) return Buffer.from([0]);
-      const out: number[] = [];
-      for (; n > 0; n = Math.floor(n / 256)) out.push(n % 256);
-      if (out[out.length - 1] & 0x80) out.push(0);
-      return Buffer.from(out.reverse());
-    }
+  // Per price and quantity of every trade: one pass over the characters, with no regex match,
+  // substrings or byte array to collect (they were a seventh of the bytes a worker allocated at
+  // 20,000 trades/s, and the young generation is collected as often as it fills).
+  const len = text.length;
+  let i = 0;
+  let n = 0;
+  for (; i < len; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
   }
-  return undefined;
+  if (i === 0 || i + scale > FAST_DIGITS) return undefined;
+  let fracDigits = 0;
+  if (i < len) {
+    if (text.charCodeAt(i) !== 46 || i + 1 === len) return undefined;
+    for (let j = i + 1; j < len; j++) {
+      const d = text.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) return undefined;
+    }
+    // Trailing zeros of the fraction carry no value.
+    let end = len;
+    while (text.charCodeAt(end - 1) === 48) end--;
+    fracDigits = Math.max(0, end - i - 1);
+    if (fracDigits > scale) return undefined;
+    for (let j = i + 1; j < end; j++) n = n * 10 + (text.charCodeAt(j) - 48);
+  }
+  n *= POW10[scale - fracDigits];
+  if (n === 0) return Buffer.from([0]);
+  let width = 1;
+  while (n >= 256 ** width) width++;
+  // A set top bit would read as negative: one more byte, zero.
+  if (Math.floor(n / 256 ** (width - 1)) & 0x80) width++;
+  const out = Buffer.allocUnsafe(width);
+  for (let k = width - 1; k >= 0; k--) {
+    out[k] = n % 256;
+    n = Math.floor(n / 256);
+  }
+  return out;
 }

@@ -24,6 +24,9 @@ export function messageId(exchange: string, symbol: string, tradeId: number): st
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${VARIANT[parseInt(h[16], 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+// Binance trades carry no conditions: one shared empty list (avsc only reads it).
+const NO_CONDITIONS: string[] = Object.freeze([]) as unknown as string[];
+
 const assetsCache = new Map<string, { base: string; quote: string }>();
 
 function assetsOf(symbol: string) {
@@ -53,7 +56,7 @@ export function toTradeV2(trade: BinanceTrade, ingestionUs: number): TradeV2 {
     currency: quote,
     // m: the buyer is the maker, so the taker sold.
     side: trade.buyerIsMaker ? 'SELL' : 'BUY',
-    trade_conditions: [],
+    trade_conditions: NO_CONDITIONS,
     source_sequence: trade.tradeId,
     ingestion_timestamp: ingestionUs,
     platform_sequence: null,

@@ -27,7 +27,11 @@ function serializer(format: WireFormat, type: avro.Type, header: Buffer, schemaI
   header.copy(scratch);
   const encode = (value: unknown): Buffer => {
     const end = type.encode(value, scratch, header.length);
-    if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+    if (end >= 0) {
+      const out = Buffer.allocUnsafe(end);
+      scratch.copy(out, 0, 0, end);
+      return out;
+    }
     scratch = Buffer.alloc(2 * (scratch.length - end));
     header.copy(scratch);
     return encode(value);
