@@ -90,6 +90,10 @@ export const configSchema = z.object({
   serializer_cache_max_size: z.coerce.number().int().min(1).default(10),
   heartbeat_timeout_seconds: positive.max(300).default(20),
   buffer_max_records: z.coerce.number().int().min(10).default(50_000),
+  // How long the first record of an idle buffer waits for others before a transaction starts
+  // (Kafka's linger.ms, whose default is 5 ms since Kafka 4.0). A quiet session would otherwise
+  // pay a whole transaction — three requests and their CPU — for nearly every trade.
+  kafka_linger_ms: z.coerce.number().int().min(0).max(1_000).default(5),
   max_payload_bytes: z.coerce.number().int().min(1024).default(1 << 20),
   reconnect_backoff_initial_ms: positive.default(500),
   reconnect_backoff_max_ms: positive.default(30_000),

@@ -23,6 +23,12 @@ export interface SinkOptions {
   /** The writer the run opened (fenced) before it read the topic's tail. */
   writer?: FencedWriter;
   batchMax?: number;
+  /**
+   * A batch starts this long after the first record reached an empty buffer (Kafka's linger.ms),
+   * unless batchMax records are waiting: a trade that arrives while a transaction is in flight
+   * waits for it anyway, so at high rates this adds nothing.
+   */
+  lingerMs?: number;
   onAcked(records: SinkRecord[]): void;
   /**
    * After a failed transaction, its commit may or may not have got through (the answer was
@@ -55,6 +61,8 @@ export class TradeSink extends EventEmitter<SinkEvents> {
   private stopped = false;
   private killed = false;
   private loop: Promise<void> | undefined;
+  /** When the oldest record waiting (not yet taken) reached the buffer. */
+  private waitingSince: number | undefined;
   kafkaUp = true;
   lastError: string | undefined;
   /** Set when the sink stopped with a failed batch: Kafka may hold records the cursor lacks. */
@@ -71,6 +79,7 @@ export class TradeSink extends EventEmitter<SinkEvents> {
 
   /** Per trade: kept to a push; the depth gauge is set once per batch by the loop. */
   offer(record: SinkRecord): void {
+    if (this.queue.length === this.head) this.waitingSince ??= performance.now();
     this.queue.push(record);
     this.wake?.();
   }
@@ -120,6 +129,8 @@ export class TradeSink extends EventEmitter<SinkEvents> {
   private take(max: number): SinkRecord[] {
     const batch = this.queue.slice(this.head, this.head + max);
     this.head += batch.length;
+    // What stays behind is older than the linger already: it goes with the next batch at once.
+    if (this.head === this.queue.length) this.waitingSince = undefined;
     if (this.head > 10_000 && this.head > this.queue.length / 2) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -153,8 +164,14 @@ export class TradeSink extends EventEmitter<SinkEvents> {
         this.wake = undefined;
         continue;
       }
+      const batchMax = this.o.batchMax ?? 2_000;
+      const linger = (this.waitingSince ?? 0) + (this.o.lingerMs ?? 0) - performance.now();
+      if (linger >= 1 && this.queue.length - this.head < batchMax && !this.stopped) {
+        await new Promise((r) => setTimeout(r, linger));
+        continue;
+      }
       metrics.bufferDepth.set(this.size);
-      const taken = this.take(this.o.batchMax ?? 2_000);
+      const taken = this.take(batchMax);
       let batch = taken;
       this.inFlight = batch.length;
       const backoff = new Backoff(200, 10_000);

@@ -112,6 +112,7 @@ async function buildSessionPipeline(
     cursor: await anchorUnwritten(restClient, o.symbols, o.cursor, resets ?? {}),
     rest: restClient,
     bufferMaxRecords: config.buffer_max_records,
+    lingerMs: config.kafka_linger_ms,
     maxBackfillTrades: config.backfill_max_trades,
     regressionThreshold: config.id_regression_threshold,
   });

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   socket: Omit<StreamSocketOptions, 'streams'>;
   rest: BinanceRestClient;
   bufferMaxRecords: number;
+  /** kafka_linger_ms: how long the first record of an idle sink waits for company. */
+  lingerMs?: number;
   maxBackfillTrades: number;
   /** A live id this far below a symbol's cursor is an id regression (see GapTrackerDeps). */
   regressionThreshold?: number;
@@ -74,6 +76,7 @@ export class TradePipeline {
     this.sink = new TradeSink({
       writer: o.writer,
       createWriter: o.createWriter,
+      lingerMs: o.lingerMs,
       onAcked: (records) => {
         this.ledger.committed(records);
         this.backpressure.afterCommit();

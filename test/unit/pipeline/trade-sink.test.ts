@@ -37,6 +37,29 @@ function fakeSession(plan: Outcome[]) {
 const rec = (id: number): SinkRecord => ({ topic: 't', key: `BTCUSDT-${id}`, value: Buffer.from([id]), symbol: 'BTCUSDT', tradeId: id });
 
 describe('trade sink', () => {
+  test('the first record of an idle sink waits lingerMs for others: one transaction for a trickle, none of it held longer', async () => {
+    const s = fakeSession([]);
+    const batches: number[][] = [];
+    const sink = new TradeSink({ createWriter: s.createWriter, lingerMs: 150, onAcked: (r) => batches.push(r.map((x) => x.tradeId!)) });
+    sink.start();
+    const started = performance.now();
+    sink.offer(rec(1));
+    await new Promise((r) => setTimeout(r, 50));
+    sink.offer(rec(2));
+    sink.offer(rec(3));
+    expect(batches).toEqual([]);
+    expect(await sink.flush(5_000)).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+    expect(batches).toEqual([[1, 2, 3]]);
+    // batchMax records waiting go at once.
+    const full = new TradeSink({ createWriter: s.createWriter, lingerMs: 10_000, batchMax: 3, onAcked: (r) => batches.push(r.map((x) => x.tradeId!)) });
+    full.start();
+    for (let i = 4; i <= 6; i++) full.offer(rec(i));
+    expect(await full.flush(2_000)).toBe(true);
+    expect(batches).toEqual([[1, 2, 3], [4, 5, 6]]);
+    await Promise.all([sink.stop(), full.stop()]);
+  });
+
   test('a failed transaction is retried until Kafka takes it: nothing dropped, order kept', async () => {
     const s = fakeSession(['fail', 'fail', 'ok']);
     const acked: number[] = [];
