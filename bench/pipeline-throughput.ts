@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PerformanceEntry, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceEntry, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Client } from '@temporalio/client';
 import { Histogram } from 'prom-client';
@@ -77,6 +77,8 @@ async function scenario(client: Client, rate: number, seconds: number) {
   let ackedFrom = last;
   // Pause time of V8's collector on this thread: young generation (scavenges) and the rest.
   const gcMs = { minor: 0, major: 0 };
+  // How late the event loop ran what was due: frames and acks wait behind GC pauses and long tasks.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   const gc = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gcMs[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? 'minor' : 'major'] += e.duration;
@@ -91,6 +93,7 @@ async function scenario(client: Client, rate: number, seconds: number) {
       cpuFrom = process.cpuUsage();
       ackedFrom = now;
       gc.observe({ entryTypes: ['gc'] });
+      loopDelay.enable();
     }
     if (t > 5) {
       perSecond.push([t - 5, now - last]);
@@ -101,6 +104,8 @@ async function scenario(client: Client, rate: number, seconds: number) {
   }
   const cpu = process.cpuUsage(cpuFrom);
   gc.disconnect();
+  loopDelay.disable();
+  const loopDelayMs = { p99: Math.round(loopDelay.percentile(99) / 1e5) / 10, max: Math.round(loopDelay.max / 1e5) / 10 };
   const trades = Math.max(1, last - ackedFrom);
   const cpuUsPerTrade = (cpu.user + cpu.system) / trades;
   const gcUsPerTrade = { minor: Math.round((gcMs.minor * 1000 * 10) / trades) / 10, major: Math.round((gcMs.major * 1000 * 10) / trades) / 10 };
@@ -113,7 +118,7 @@ async function scenario(client: Client, rate: number, seconds: number) {
   await sw.close();
   sim.kill('SIGTERM');
   const rates = perSecond.map((p) => p[1]);
-  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), frameToAckP50Ms: Math.round(frameP50 * 1000), frameToAckP99Ms: Math.round(frameP99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, gcUsPerTrade, peakRssMb: Math.round(rss / 1048576), perSecond };
+  return { offered: rate, ackedPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), p50Ms: Math.round(p50 * 1000), p99Ms: Math.round(p99 * 1000), frameToAckP50Ms: Math.round(frameP50 * 1000), frameToAckP99Ms: Math.round(frameP99 * 1000), cpuUsPerTrade: Math.round(cpuUsPerTrade * 10) / 10, gcUsPerTrade, loopDelayMs, peakRssMb: Math.round(rss / 1048576), perSecond };
 }
 
 async function main() {
@@ -135,10 +140,10 @@ async function main() {
     series: results.map((r) => ({ name: `${r.offered.toLocaleString('en-US')}/s offered`, points: r.perSecond })),
   });
   console.log(`worker bounds: ${bounds}`);
-  console.log('offered/s  acked/s  trade time→ack p50  p99     frame→ack p50  p99     CPU/trade  GC pause/trade (young+old)  worker RSS');
+  console.log('offered/s  acked/s  trade time→ack p50  p99     frame→ack p50  p99     CPU/trade  GC pause/trade (young+old)  loop delay p99/max  worker RSS');
   for (const r of results) {
     console.log(
-      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${String(r.frameToAckP50Ms).padStart(9)} ms  ${String(r.frameToAckP99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${`${r.gcUsPerTrade.minor.toFixed(1)} + ${r.gcUsPerTrade.major.toFixed(1)} µs`.padStart(26)}  ${r.peakRssMb} MB`,
+      `${String(r.offered).padStart(9)}  ${String(r.ackedPerSecond).padStart(7)}  ${String(r.p50Ms).padStart(14)} ms  ${String(r.p99Ms).padStart(4)} ms  ${String(r.frameToAckP50Ms).padStart(9)} ms  ${String(r.frameToAckP99Ms).padStart(4)} ms  ${r.cpuUsPerTrade.toFixed(1).padStart(6)} µs  ${`${r.gcUsPerTrade.minor.toFixed(1)} + ${r.gcUsPerTrade.major.toFixed(1)} µs`.padStart(26)}  ${`${r.loopDelayMs.p99} / ${r.loopDelayMs.max} ms`.padStart(18)}  ${r.peakRssMb} MB`,
     );
   }
   process.exit(0);
