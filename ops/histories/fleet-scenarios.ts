@@ -61,8 +61,9 @@ async function driveFleet(r: Recording): Promise<void> {
     return !!third?.started && firstNow.rotation >= 1 && !firstNow.symbols.includes(delisted) && (await streaming([first.workflowId, third.workflowId]));
   }, 120_000);
 
-  // The third shard's symbols delisted: it empties and its session is stopped.
-  for (const symbol of third!.symbols) r.sim.delist(symbol);
+  // The third shard's symbols delisted: it empties and its session is stopped; in the same
+  // refresh a delisting in the second shard sends it setSymbols (for its next rotation).
+  for (const symbol of [...third!.symbols, second.symbols[0]]) r.sim.delist(symbol);
   await fleet.signal(refreshSignal);
   await r.waitFor('the emptied session stopped', () => completed(third!.workflowId));
   await fleet.signal(stopFleetSignal);
@@ -72,7 +73,7 @@ export const fleetScenarios: Scenario[] = [
   {
     name: 'fleet',
     covers:
-      'streamFleet over 40 simulator symbols in shards of 20: planned (local activity), two sessions started 0.5 s apart; a refresh (applyNow) after a delisting and two listings sends setSymbols to the first session (which rotates onto them) and starts a third; a refresh after the third shard\'s symbols were delisted stops its session; stop stops the others. The three sessions are recorded too; the progress reports of the first two name a few of their 20 symbols each',
+      'streamFleet over 40 simulator symbols in shards of 20: planned (local activity), two sessions started 0.5 s apart; a refresh (applyNow) after a delisting and two listings sends setSymbols to the first session (which rotates onto them) and starts a third; a refresh after the third shard\'s symbols and one of the second\'s were delisted stops the third session and sends setSymbols to the second; stop stops the others. The three sessions are recorded too; the progress reports of the first two name a few of their 20 symbols each',
     simulator: { symbols: binanceMix(UNIVERSE, 40), history: true },
     // Fewer reports than the sessions' scenarios: three sessions' histories are in the fixture.
     settings: { status_report_interval_seconds: 2 },
@@ -85,11 +86,12 @@ export const fleetScenarios: Scenario[] = [
         runs.length === 1 &&
         signals(fleet).join() === 'refresh,refresh,stop' &&
         count(fleet, 'startChildWorkflowExecutionInitiated') === 3 &&
-        count(fleet, 'signalExternalWorkflowExecutionInitiated') >= 4 &&
+        count(fleet, 'signalExternalWorkflowExecutionInitiated') >= 5 &&
         children.length === 3 &&
         session(1).length >= 2 &&
         continuesAsNew(session(1)[0]) &&
         signals(session(1)[0]).includes('setSymbols') &&
+        signals(session(2)[0]).join() === 'setSymbols,stop' &&
         signals(session(3).at(-1)!).includes('stop') &&
         [1, 2].every((n) => partialReports(session(n)[0]) >= 2)
       );
