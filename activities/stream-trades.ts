@@ -6,6 +6,7 @@ import { createLogger } from '../lib/logger';
 import { Cursor, CursorResets } from '../lib/pipeline/cursor';
 import { registerPipeline } from '../lib/pipeline/live-pipelines';
 import { AbortReason, PipelineProgress } from '../lib/pipeline/pipeline-progress';
+import { progressReport } from '../lib/pipeline/progress-report';
 import { openSessionPipeline, RunEnd, runSessionPipeline } from '../lib/pipeline/session-pipeline';
 import { TradePipeline } from '../lib/pipeline/trade-pipeline';
 import { progressSignal } from '../workflows/stream-session-api';
@@ -162,7 +163,8 @@ export function createStreamActivities(deps: StreamDeps) {
 /**
  * Progress goes to the workflow every `intervalMs`, and within ~2 s of a change of state or
  * connection, so `status` says "connected" or "unreachable" promptly without a signal (and
- * history events) every few seconds.
+ * history events) every few seconds. Each report is bounded (a few symbols by name, the rest
+ * summed up), as each is an event in the session's history; heartbeats carry every symbol.
  */
 function reportProgress(ctx: Context, workflowId: string, pipeline: TradePipeline, rotation: number, intervalMs: number): NodeJS.Timeout {
   const handle = ctx.client.workflow.getHandle(workflowId);
@@ -174,6 +176,6 @@ function reportProgress(ctx: Context, workflowId: string, pipeline: TradePipelin
     const due = now - lastSent.at >= intervalMs;
     if (!due && (key === lastSent.key || now - lastSent.at < 2_000)) return;
     lastSent = { at: now, key };
-    handle.signal(progressSignal, p, rotation).catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
+    handle.signal(progressSignal, progressReport(p), rotation).catch((err: Error) => log.debug({ event: 'stream.progress-failed', err: err.message }));
   }, Math.min(1_000, intervalMs));
 }

@@ -15,14 +15,23 @@ export interface ShardRow {
   state: string;
 }
 
+/**
+ * Trades this run and the newest trade's time (ms), all symbols: the session's `overall`, or
+ * summed over `perSymbol` when a session of an older build answers (it names every symbol).
+ */
+function runOf(status: SessionStatus): { thisRun: number; newest: number | undefined } {
+  if (status.overall) return { thisRun: status.overall.thisRun, newest: status.overall.lastTradeTime ? Date.parse(status.overall.lastTradeTime) : undefined };
+  const symbols = Object.values(status.perSymbol);
+  const times = symbols.map((p) => (p.lastTradeTime ? Date.parse(p.lastTradeTime) : NaN)).filter(Number.isFinite);
+  return { thisRun: symbols.reduce((n, p) => n + p.thisRun, 0), newest: times.length ? Math.max(...times) : undefined };
+}
+
 /** One shard's row from its session's status and the identity of the worker running its activity. */
 export function shardRow(shard: FleetStatus['shards'][number], status: SessionStatus | undefined, worker: string | undefined, nowMs: number): ShardRow {
   let tradesPerSecond: number | undefined;
   let lagSeconds: number | undefined;
   if (status) {
-    const times = Object.values(status.perSymbol).map((p) => (p.lastTradeTime ? Date.parse(p.lastTradeTime) : NaN)).filter(Number.isFinite);
-    const newest = times.length ? Math.max(...times) : undefined;
-    const thisRun = Object.values(status.perSymbol).reduce((n, p) => n + p.thisRun, 0);
+    const { thisRun, newest } = runOf(status);
     const since = status.firstTradeAt ? Date.parse(status.firstTradeAt) : undefined;
     if (newest !== undefined && since !== undefined && newest > since) tradesPerSecond = (thisRun * 1000) / (newest - since);
     if (newest !== undefined) lagSeconds = Math.max(0, (nowMs - newest) / 1000);

@@ -97,13 +97,21 @@ export async function queryStatus(handle: WorkflowHandle<typeof streamSession>):
 export function formatStatus(s: SessionStatus): string {
   const rows = Object.entries(s.perSymbol).map(([sym, p]) => {
     const rate = p.ratePerSec !== undefined ? `${p.ratePerSec.toFixed(1)}/s` : '-';
-    const line = `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  ${rate.padStart(9)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}`;
+    const asOf = p.asOf ? `  (this run as of ${p.asOf})` : '';
+    const line = `  ${sym.padEnd(10)} total ${String(p.total).padStart(10)}  this run ${String(p.thisRun).padStart(8)}  ${rate.padStart(9)}  last id ${p.lastId ?? '-'}  last trade ${p.lastTradeTime ?? '-'}${asOf}`;
     if (p.state !== 'id_regression' || !p.regression) return line;
     return `${line}\n  ${' '.repeat(10)} ID REGRESSION: live id ${p.regression.seenId} is far below cursor ${p.regression.lastId}; ${p.regression.held} trades held. Fix: k2 stream reset-cursor --symbol ${sym}`;
   });
+  // A session of an older build answers without `overall`.
+  const o = s.overall;
+  const overall = o
+    ? `all ${o.symbols} symbols: total ${o.total}, this run ${o.thisRun}, ${o.ratePerSec !== undefined ? `${o.ratePerSec.toFixed(1)}/s` : '-/s'}, newest trade ${o.lastTradeTime ?? '-'}${o.silent !== undefined ? `, ${o.silent} without a trade this run` : ''}, ${o.held} held`
+    : '';
   return [
     `state ${s.state} (pipeline ${s.pipelineState ?? '-'}), rotation ${s.rotation}${s.lastRotationReason ? ` (last: ${s.lastRotationReason})` : ''}${s.build ? `, build ${s.build}` : ''}`,
     `connected since ${s.connectedSince ?? '-'}, session since ${s.sessionStartedAt ?? '-'}, buffer ${s.bufferDepth}, reconnects this run ${s.reconnects}`,
+    overall,
+    s.reported ? `the run's reports name a few symbols each (now: ${s.reported.join(' ')}); the others' figures of this run are as of the last report that named them` : '',
     ...rows,
     s.lastError ? `last error: ${s.lastError}` : '',
   ]

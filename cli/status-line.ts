@@ -44,7 +44,8 @@ export function startStatusLine(
           .map(([sym, n]) => `${sym} ${(span > 0 ? (n - (oldest.totals[sym] ?? 0)) / span : 0).toFixed(1)}/s`)
           .join(' ');
         const age = s.connectedSince ? `${Math.round((now - Date.parse(s.connectedSince)) / 1000)}s` : '-';
-        const acked = Object.values(totals).reduce((a, b) => a + b, 0);
+        // Exact for every symbol, even where a large session's per-symbol figures lag (`overall`).
+        const acked = s.overall?.total ?? Object.values(totals).reduce((a, b) => a + b, 0);
         const pid = o.workerPid();
         console.log(
           `${time} ${s.state}/${s.pipelineState ?? '-'} rotation ${s.rotation} | ${rates} | connection age ${age} | Kafka acks ${acked.toLocaleString('en-US')} | buffer ${s.bufferDepth} | worker RSS ${pid ? rssMb(pid) : '-'}${problem(s.pipelineState, s.lastError)}`,

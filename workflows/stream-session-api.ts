@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Cursor, CursorResets } from '../lib/pipeline/cursor';
-import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
+import type { ProgressReport } from '../lib/pipeline/progress-report';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 
 // The stream session's message names are fixed: operators send them with the temporal CLI
@@ -15,8 +15,11 @@ export const stopSignal = defineSignal('stop');
  * written), or with `to` unset at the next live trade. Takes effect with a rotation.
  */
 export const resetCursorSignal = defineSignal<[reset: ResetCursorRequest]>('resetCursor');
-/** Sent by the streamTrades activity every few seconds so `status` is live; `rotation` names its run. */
-export const progressSignal = defineSignal<[progress: PipelineProgress, rotation?: number]>('progress');
+/**
+ * Sent by the streamTrades activity every few seconds so `status` is live; `rotation` names its
+ * run. Bounded: at most a few symbols by name, the rest summed up (lib/pipeline/progress-report.ts).
+ */
+export const progressSignal = defineSignal<[progress: ProgressReport, rotation?: number]>('progress');
 export const statusQuery = defineQuery<SessionStatus>('status');
 /**
  * The symbols of the session's next run, sent by the fleet when listings change. Applied at the
@@ -78,6 +81,26 @@ export interface SymbolStatus {
   ratePerSec?: number;
   /** How old the last written trade was (trade time) when the run last reported. */
   lagMs?: number;
+  /**
+   * Set when the run's latest report did not name the symbol (a session of more than a few
+   * symbols, see `reported`): this run's figures are as of the last report that did.
+   */
+  asOf?: string;
+}
+
+/** All of a session's symbols together: exact, however many of them the reports name. */
+export interface OverallStatus {
+  symbols: number;
+  total: number;
+  thisRun: number;
+  /** Trades/s written between the run's last two progress reports. */
+  ratePerSec?: number;
+  /** The newest trade written this run (trade time), and how old it was at the last report. */
+  lastTradeTime?: string;
+  lagMs?: number;
+  /** Symbols without a trade written this run, once the run reported. */
+  silent?: number;
+  held: number;
 }
 
 export interface SessionStatus {
@@ -90,10 +113,21 @@ export interface SessionStatus {
   firstTradeAt: string | undefined;
   sessionStartedAt: string | undefined;
   perSymbol: Record<string, SymbolStatus>;
+  overall: OverallStatus;
+  /**
+   * The symbols the run's latest report named, when it did not name them all (a session of more
+   * than REPORT_SYMBOLS_MAX): held, lagging and the busiest.
+   */
+  reported?: string[];
   pipelineState: string | undefined;
   bufferDepth: number;
   reconnects: number;
   lastError: string | undefined;
+  /**
+   * Each symbol's last id as far as the workflow knows: the last finished run's, moved on by this
+   * run's reports for the symbols they named (a run lost without a result hands over its last
+   * heartbeat's, and the next run reads the topic's tail).
+   */
   cursor: Cursor;
   /** The topic the running run writes, once it reported. */
   topic?: string;

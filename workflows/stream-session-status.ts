@@ -1,11 +1,15 @@
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 import type { Cursor } from '../lib/pipeline/cursor';
-import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
-import type { SessionState, SessionStatus, SymbolStatus } from './stream-session-api';
+import type { SymbolProgress } from '../lib/pipeline/pipeline-progress';
+import { ProgressReport, runTotals } from '../lib/pipeline/progress-report';
+import type { OverallStatus, SessionState, SessionStatus, SymbolStatus } from './stream-session-api';
 
 // How a stream session describes itself: the `status` query, and the Web UI's summary and
 // details (Temporal user metadata). Pure functions of what the workflow holds, so the workflow
 // stays deterministic and each can be tested without Temporal.
+
+/** A symbol's figures from the latest report of the run that named it, and when that was. */
+export type SeenSymbol = SymbolProgress & { at?: number };
 
 /** What the workflow holds about its session at one moment. */
 export interface SessionView {
@@ -18,8 +22,10 @@ export interface SessionView {
   /** Trades written per symbol by the runs before this one. */
   totals: Record<string, number>;
   /** This run's latest progress report, and the one before it (for rates). */
-  progress: PipelineProgress | undefined;
-  previousProgress: PipelineProgress | undefined;
+  progress: ProgressReport | undefined;
+  previousProgress: ProgressReport | undefined;
+  /** Every symbol this run's reports named so far (a large session's reports name a few each). */
+  seen: Record<string, SeenSymbol>;
   /** Symbols held for an id regression, as the last finished run reported them. */
   regressions: Record<string, RegressionState>;
   /** Symbols an operator reset, to take effect with the next run. */
@@ -32,12 +38,32 @@ export interface SessionView {
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
 
-/** Trades/s of a symbol between the run's last two reports; undefined until there are two. */
-function ratePerSec(symbol: string, now: PipelineProgress | undefined, before: PipelineProgress | undefined): number | undefined {
-  const a = before?.symbols[symbol];
-  const b = now?.symbols[symbol];
-  if (!a || !b || !before?.at || !now?.at || now.at <= before.at || b.count < a.count) return undefined;
-  return ((b.count - a.count) * 1000) / (now.at - before.at);
+/** Trades/s between the run's last two reports; undefined until there are two. */
+function rate(now: { count: number; at?: number } | undefined, before: { count: number; at?: number } | undefined): number | undefined {
+  if (!now || !before || !before.at || !now.at || now.at <= before.at || now.count < before.count) return undefined;
+  return ((now.count - before.count) * 1000) / (now.at - before.at);
+}
+
+/** The run's totals over all symbols; a report of a worker before the reports were bounded names every symbol. */
+const overallOf = (p: ProgressReport | undefined) => (p ? (p.overall ?? runTotals(p.symbols, p.regressions)) : undefined);
+
+/** `marked`: symbols the status marks held; a report names at most a few of them, its totals count all. */
+function overallStatus(v: SessionView, marked: number): OverallStatus {
+  const { progress } = v;
+  const run = overallOf(progress);
+  const before = overallOf(v.previousProgress);
+  const newest = run?.newestTradeTimeUs;
+  const r = rate(run && { count: run.count, at: progress?.at }, before && { count: before.count, at: v.previousProgress?.at });
+  return {
+    symbols: v.symbols.length,
+    total: v.symbols.reduce((n, s) => n + (v.totals[s] ?? 0), 0) + (run?.count ?? 0),
+    thisRun: run?.count ?? 0,
+    ...(r !== undefined ? { ratePerSec: r } : {}),
+    ...(newest ? { lastTradeTime: new Date(newest / 1000).toISOString() } : {}),
+    ...(newest && progress?.at ? { lagMs: Math.max(0, progress.at - newest / 1000) } : {}),
+    ...(run ? { silent: run.silent } : {}),
+    held: Math.max(marked, run?.held ?? 0),
+  };
 }
 
 export function sessionStatus(v: SessionView): SessionStatus {
@@ -45,8 +71,10 @@ export function sessionStatus(v: SessionView): SessionStatus {
   const held = { ...v.regressions, ...(progress?.regressions ?? {}) };
   const perSymbol: Record<string, SymbolStatus> = {};
   for (const s of v.symbols) {
-    const p = progress?.symbols[s];
-    const rate = ratePerSec(s, progress, v.previousProgress);
+    // Named by the latest report: live. Otherwise as of the last report that named it, if any.
+    const live = progress?.symbols[s];
+    const p = live ?? v.seen[s];
+    const r = live ? rate({ ...live, at: progress?.at }, v.previousProgress?.symbols[s] && { ...v.previousProgress.symbols[s], at: v.previousProgress.at }) : undefined;
     perSymbol[s] = {
       state: held[s] && !v.resetting.includes(s) ? 'id_regression' : 'ok',
       ...(held[s] ? { regression: held[s] } : {}),
@@ -54,10 +82,12 @@ export function sessionStatus(v: SessionView): SessionStatus {
       thisRun: p?.count ?? 0,
       lastId: v.cursor[s],
       lastTradeTime: p?.lastTradeTimeUs ? new Date(p.lastTradeTimeUs / 1000).toISOString() : undefined,
-      ...(rate !== undefined ? { ratePerSec: rate } : {}),
-      ...(p?.lastTradeTimeUs && progress?.at ? { lagMs: Math.max(0, progress.at - p.lastTradeTimeUs / 1000) } : {}),
+      ...(r !== undefined ? { ratePerSec: r } : {}),
+      ...(live?.lastTradeTimeUs && progress?.at ? { lagMs: Math.max(0, progress.at - live.lastTradeTimeUs / 1000) } : {}),
+      ...(!live && p && v.seen[s].at ? { asOf: iso(v.seen[s].at) } : {}),
     };
   }
+  const reported = progress ? Object.keys(progress.symbols) : [];
   return {
     state: v.state,
     symbols: v.symbols,
@@ -67,6 +97,8 @@ export function sessionStatus(v: SessionView): SessionStatus {
     firstTradeAt: iso(progress?.firstTradeAt),
     sessionStartedAt: v.startedAt,
     perSymbol,
+    overall: overallStatus(v, v.symbols.filter((s) => held[s] && !v.resetting.includes(s)).length),
+    ...(progress && reported.length < v.symbols.length ? { reported } : {}),
     pipelineState: progress?.state,
     bufferDepth: progress?.bufferDepth ?? 0,
     reconnects: progress?.reconnects ?? 0,
@@ -88,12 +120,22 @@ function symbolLine(symbol: string, p: SymbolStatus): string {
   return `- ${symbol}: ${rate}${lag}, ${p.total} written (${p.thisRun} this run), last id ${p.lastId ?? '–'}`;
 }
 
+/** All symbols in one line: what a large session's details lead with. */
+function overallLine(o: OverallStatus): string {
+  const rate = o.ratePerSec !== undefined ? `${o.ratePerSec.toFixed(1)}/s` : '–/s';
+  const lag = o.lagMs !== undefined ? `, newest trade ${seconds(o.lagMs)} old` : '';
+  const silent = o.silent !== undefined ? `, ${o.silent} without a trade this run` : '';
+  return `All ${o.symbols} symbols: ${rate}${lag}, ${o.total} written (${o.thisRun} this run)${silent}, ${o.held} held`;
+}
+
 /** Symbols listed in the details; a session of hundreds (a soak) lists the rest in `status`. */
 const DETAIL_SYMBOLS = 50;
 
 /**
  * The Web UI's "current details" (markdown): what an operator looks for first — the state, the
- * rotation, the build, and per symbol the rate, the age of its last trade and its totals.
+ * rotation, the build, and per symbol the rate, the age of its last trade and its totals. A
+ * session whose reports name only a few symbols leads with all of them summed up, then lists
+ * the ones named (held, lagging, busiest): the others' figures would be stale.
  */
 export function sessionDetails(s: SessionStatus): string {
   const head = [`**${s.state}**`, `rotation ${s.rotation}${s.lastRotationReason ? ` (last: ${s.lastRotationReason})` : ''}`];
@@ -102,14 +144,16 @@ export function sessionDetails(s: SessionStatus): string {
   if (s.topic) run.push(`into \`${s.topic}\``);
   if (s.connectedSince) run.push(`connected since ${s.connectedSince}`);
   run.push(`buffer ${s.bufferDepth}`, `reconnects ${s.reconnects}`);
+  const listed = (s.reported ?? s.symbols.slice(0, DETAIL_SYMBOLS)).filter((sym) => s.perSymbol[sym]);
   // Markdown: a single line break would join the first two lines into one paragraph.
   return [
     head.join(' · '),
     '',
     run.join(' · '),
     '',
-    ...s.symbols.slice(0, DETAIL_SYMBOLS).map((sym) => symbolLine(sym, s.perSymbol[sym])),
-    ...(s.symbols.length > DETAIL_SYMBOLS ? [`- … and ${s.symbols.length - DETAIL_SYMBOLS} more: query \`status\``] : []),
+    ...(s.reported ? [overallLine(s.overall), ''] : []),
+    ...listed.map((sym) => symbolLine(sym, s.perSymbol[sym])),
+    ...(s.symbols.length > listed.length ? [`- … and ${s.symbols.length - listed.length} more: query \`status\``] : []),
     ...(s.lastError ? ['', `Last error: ${s.lastError}`] : []),
   ].join('\n');
 }

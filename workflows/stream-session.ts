@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -10,6 +11,7 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -18,6 +20,7 @@ import { narrowToSymbols, validSymbolList } from '../lib/fleet/session-symbols';
 import type { RegressionState } from '../lib/gaps/gap-tracker';
 import { CursorResets, mergeCursors } from '../lib/pipeline/cursor';
 import type { PipelineProgress } from '../lib/pipeline/pipeline-progress';
+import { lastIds, latestSymbols, ProgressReport } from '../lib/pipeline/progress-report';
 import { StreamRotation, StreamState, StreamSymbols } from '../lib/search-attributes';
 import {
   pauseSignal,
@@ -33,9 +36,16 @@ import {
   stopSignal,
   StreamSessionInput,
 } from './stream-session-api';
-import { sessionDetails, sessionStatus } from './stream-session-status';
+import { SeenSymbol, sessionDetails, sessionStatus } from './stream-session-status';
 
 type Activities = ReturnType<typeof createStreamActivities>;
+
+/** What the lost run's last attempt last heartbeat: its cursor and counts, every symbol. */
+function lastHeartbeat(failure: unknown): PipelineProgress | undefined {
+  const cause = failure instanceof ActivityFailure ? failure.cause : undefined;
+  const details = cause instanceof TimeoutFailure ? (cause.lastHeartbeatDetails as PipelineProgress | undefined) : undefined;
+  return details && typeof details === 'object' && details.symbols ? details : undefined;
+}
 
 /**
  * One stream session: runs streamTrades until its connection lifetime ends or an operator asks,
@@ -70,8 +80,10 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
   let rotateReason: string | undefined;
   let pauseRequested = false;
   let stopRequested = false;
-  let progress: PipelineProgress | undefined;
-  let previousProgress: PipelineProgress | undefined;
+  let progress: ProgressReport | undefined;
+  let previousProgress: ProgressReport | undefined;
+  // A large session's reports name a few symbols each: what they said last about every symbol.
+  let seen: Record<string, SeenSymbol> = {};
   let lastRunLost = input.lastRunLost;
   let nextSymbols: string[] | undefined;
 
@@ -131,7 +143,10 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
     if (fromRotation !== undefined && fromRotation !== rotation) return;
     previousProgress = progress;
     progress = p;
+    for (const [s, sp] of Object.entries(p.symbols)) seen[s] = { ...sp, at: p.at };
+    // Reports of workers before the reports were bounded carry every symbol's cursor.
     learnCursor(p.cursor);
+    learnCursor(lastIds(p.symbols));
     cursorMayLag = true;
     showDetails();
   });
@@ -157,6 +172,7 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       totals,
       progress,
       previousProgress,
+      seen,
       regressions,
       resetting: pendingResets.map((r) => r.symbol),
       lastRunLost,
@@ -173,13 +189,20 @@ export async function streamSession(input: StreamSessionInput): Promise<SessionS
       lastRunLost = undefined;
     } else {
       cursorMayLag = true;
-      for (const [s, p] of Object.entries(progress?.symbols ?? {})) totals[s] = (totals[s] ?? 0) + p.count;
-      regressions = { ...(progress?.regressions ?? {}) };
+      // Per symbol the later of the reports and the last heartbeat (which names every symbol):
+      // its count and last id go together, so the next run's tail read counts the rest once.
+      const beat = lastHeartbeat(failure);
+      const last = latestSymbols(seen, beat?.symbols);
+      learnCursor(beat?.cursor);
+      learnCursor(lastIds(last));
+      for (const [s, p] of Object.entries(last)) totals[s] = (totals[s] ?? 0) + p.count;
+      regressions = { ...(beat?.regressions ?? {}), ...(progress?.regressions ?? {}) };
       lastRunLost = `run ${rotation} ended without a result: ${(failure as Error)?.message ?? 'worker lost'}`;
       log.warn('run ended without a result; the next resumes from the topic tail', { error: lastRunLost });
     }
     progress = undefined;
     previousProgress = undefined;
+    seen = {};
     showDetails();
   };
   const run = (extra: Partial<StreamTradesInput> = {}) =>

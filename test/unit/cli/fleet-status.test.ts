@@ -30,4 +30,13 @@ describe('k2 fleet status', () => {
       'total  2 sessions              4        20.0      11.1  max 2.0  1 workers  1 streaming',
     ]);
   });
+
+  test("a large session's row comes from its totals over all symbols, not the few its report named", () => {
+    const now = Date.parse('2026-11-29T20:00:11.000Z');
+    const large = status({
+      overall: { symbols: 200, total: 5_000, thisRun: 900, lastTradeTime: '2026-11-29T20:00:10.000Z', silent: 12, held: 0 },
+      reported: ['AUSDT', 'BUSDT'],
+    });
+    expect(shardRow(shard(1), large, '123@host', now)).toMatchObject({ tradesPerSecond: 90, lagSeconds: 1 });
+  });
 });

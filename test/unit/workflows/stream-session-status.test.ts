@@ -1,4 +1,5 @@
 import type { PipelineProgress } from '../../../lib/pipeline/pipeline-progress';
+import { progressReport, ProgressReport } from '../../../lib/pipeline/progress-report';
 import { SessionView, sessionDetails, sessionMetadata, sessionStatus } from '../../../workflows/stream-session-status';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -33,6 +34,7 @@ function view(o: Partial<SessionView> = {}): SessionView {
     totals: { BTCUSDT: 1_000, ETHUSDT: 500 },
     progress: undefined,
     previousProgress: undefined,
+    seen: {},
     regressions: {},
     resetting: [],
     lastRunLost: undefined,
@@ -77,6 +79,72 @@ describe('session status', () => {
     const held = sessionStatus(view({ progress: report(T0, { BTCUSDT: 1, ETHUSDT: 1 }, { regressions: { ETHUSDT: regression } }) }));
     expect(held.perSymbol.ETHUSDT).toMatchObject({ state: 'id_regression', regression });
     expect(sessionStatus(view({ regressions: { ETHUSDT: regression }, resetting: ['ETHUSDT'] })).perSymbol.ETHUSDT.state).toBe('ok');
+  });
+});
+
+/** A session of `n` symbols: S0USDT trades most; the reports the workflow gets, as the activity bounds them. */
+function largeSession(n: number) {
+  const symbols = Array.from({ length: n }, (_, i) => `S${i}USDT`);
+  const full = (at: number, k: number) =>
+    report(at, Object.fromEntries(symbols.map((s, i) => [s, i === n - 1 ? 0 : (n - i) * k])), {
+      // The last symbol never trades; S1USDT's last trade is the oldest.
+      symbols: Object.fromEntries(
+        symbols.map((s, i) => [s, i === n - 1 ? { count: 0, lastId: undefined, lastTradeTimeUs: undefined } : { count: (n - i) * k, lastId: 1_000 + (n - i) * k, lastTradeTimeUs: (at - (i === 1 ? 60_000 : 250)) * 1000 }]),
+      ),
+    });
+  const seen = (...reports: ProgressReport[]) => Object.fromEntries(reports.flatMap((r) => Object.entries(r.symbols).map(([s, p]) => [s, { ...p, at: r.at }])));
+  return { symbols, full, seen };
+}
+
+describe('status of a session larger than a report', () => {
+  const { symbols, full, seen } = largeSession(200);
+  const before = progressReport(full(T0, 1));
+  const now = progressReport(full(T0 + 2_000, 2));
+  const earlier: ProgressReport = { ...progressReport(full(T0 - 60_000, 1)), symbols: { S150USDT: { count: 7, lastId: 1_007, lastTradeTimeUs: (T0 - 61_000) * 1000 } } };
+  const s = sessionStatus(view({ symbols, totals: { S0USDT: 1_000, S150USDT: 5 }, cursor: {}, previousProgress: before, progress: now, seen: seen(earlier, before, now) }));
+
+  it('sums up every symbol exactly, whatever the report names', () => {
+    const thisRun = Array.from({ length: 199 }, (_, i) => (200 - i) * 2).reduce((a, b) => a + b, 0);
+    expect(s.overall).toEqual({
+      symbols: 200,
+      total: 1_005 + thisRun,
+      thisRun,
+      ratePerSec: (thisRun / 2) / 2,
+      lastTradeTime: new Date(T0 + 2_000 - 250).toISOString(),
+      lagMs: 250,
+      silent: 1,
+      held: 0,
+    });
+  });
+
+  it('gives the named symbols live, and the others as of the last report that named them', () => {
+    expect(s.reported).toHaveLength(16);
+    expect(s.reported).toEqual(expect.arrayContaining(['S0USDT', 'S1USDT']));
+    expect(s.perSymbol.S0USDT).toMatchObject({ total: 1_400, thisRun: 400, ratePerSec: 100, lagMs: 250 });
+    expect(s.perSymbol.S0USDT).not.toHaveProperty('asOf');
+    expect(s.perSymbol.S150USDT).toEqual({ state: 'ok', total: 12, thisRun: 7, lastId: undefined, lastTradeTime: new Date(T0 - 61_000).toISOString(), asOf: new Date(T0 - 60_000).toISOString() });
+    expect(s.perSymbol.S60USDT).toEqual({ state: 'ok', total: 0, thisRun: 0, lastId: undefined, lastTradeTime: undefined });
+  });
+
+  it('is a small session as before: every symbol live, no `reported`', () => {
+    const small = sessionStatus(view({ progress: progressReport(report(T0, { BTCUSDT: 10, ETHUSDT: 0 })) }));
+    expect(small).not.toHaveProperty('reported');
+    expect(small.overall).toMatchObject({ symbols: 2, total: 1_510, thisRun: 10, silent: 1, held: 0 });
+  });
+
+  it("sums up a report of an older worker's, which names every symbol", () => {
+    const old = sessionStatus(view({ symbols, cursor: {}, progress: full(T0, 1) }));
+    expect(old).not.toHaveProperty('reported');
+    expect(old.overall).toMatchObject({ symbols: 200, thisRun: Array.from({ length: 199 }, (_, i) => 200 - i).reduce((a, b) => a + b, 0), silent: 1 });
+  });
+
+  it('leads the Web UI details with all symbols, then lists the named ones', () => {
+    const text = sessionDetails(s);
+    const lines = text.split('\n');
+    expect(lines).toContain(`All 200 symbols: ${((s.overall.thisRun / 2) / 2).toFixed(1)}/s, newest trade 0.3 s old, ${s.overall.total} written (${s.overall.thisRun} this run), 1 without a trade this run, 0 held`);
+    expect(lines.filter((l) => l.startsWith('- S'))).toHaveLength(16);
+    expect(text).toContain('- S0USDT: 100.0/s, last trade 0.3 s old, 1400 written (400 this run)');
+    expect(text).toContain('- … and 184 more: query `status`');
   });
 });
 
