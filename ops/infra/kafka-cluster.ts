@@ -93,7 +93,7 @@ export interface KafkaCluster {
   /** The node id leading a partition, asked fresh from a broker (`undefined` while no leader is elected). */
   leaderOf(via: Admin | string[], topic: string, partition: number): Promise<number | undefined>;
   stats(): KafkaClusterStats;
-  /** Stops every node this cluster started; deletes its own directory only when asked. */
+  /** Stops every node this cluster started; deletes its own directory only when asked (then without a controlled shutdown). */
   stop(options?: { deleteData?: boolean }): Promise<void>;
 }
 
@@ -217,8 +217,9 @@ class LocalKafkaCluster implements KafkaCluster {
 
   async stop(options: { deleteData?: boolean } = {}): Promise<void> {
     // All at once: stopped one by one, the last nodes would wait out a controlled shutdown
-    // that a quorum without a majority can no longer acknowledge.
-    await Promise.all(this.kraftNodes.map((n) => stopRecorded(this.nodeName(n.nodeId), 10_000)));
+    // that a quorum without a majority can no longer acknowledge. When the data goes too, the
+    // controlled shutdown (~5 s) protects nothing: the nodes are killed at once.
+    await Promise.all(this.kraftNodes.map((n) => stopRecorded(this.nodeName(n.nodeId), options.deleteData ? 0 : 10_000)));
     this.records.clear();
     if (options.deleteData) rmSync(this.o.dir, { recursive: true, force: true });
     log.info({ event: 'kafka-cluster.stopped', brokers: this.brokers, deletedData: options.deleteData === true });

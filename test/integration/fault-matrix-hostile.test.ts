@@ -2,7 +2,7 @@ import { kafkaDefaults, startKafka } from '../../ops/infra/kafka';
 import { readRecord, stopRecorded } from '../../ops/infra/process-control';
 import { startTemporal, temporalDefaults } from '../../ops/infra/temporal';
 import { rotateSignal, stopSignal } from '../../workflows/stream-session-api';
-import { FaultCase, FaultRow, printFaultTable, runFaultCase, signalActivityWorker } from '../helpers/fault-case';
+import { FaultCase, FaultRow, printFaultTable, runFaultCase, sideBySide, signalActivityWorker } from '../helpers/fault-case';
 import { eventually } from '../helpers/metrics';
 import { StreamEnv } from '../helpers/stream-env';
 import { sleep } from '../helpers/ws-client';
@@ -100,16 +100,20 @@ const cases: FaultCase[] = [
     recoveryTimeoutMs: 90_000,
   },
   {
-    name: 'Temporal server down longer than the heartbeat timeout (production defaults)',
-    productionDefaults: true,
-    inject: () => temporalOutage((PRODUCTION_HEARTBEAT_S + 5) * 1000),
-    recoveryTimeoutMs: 120_000,
-  },
-  {
     name: 'stall past health_check_timeout (production defaults)',
     productionDefaults: true,
     inject: async (env) => env.sim.inject({ type: 'stall', ms: 35_000 }),
     recoveryTimeoutMs: 90_000,
+  },
+];
+
+/** Outages of a service every other case uses: each runs alone, after them. */
+const outages: FaultCase[] = [
+  {
+    name: 'Temporal server down longer than the heartbeat timeout (production defaults)',
+    productionDefaults: true,
+    inject: () => temporalOutage((PRODUCTION_HEARTBEAT_S + 5) * 1000),
+    recoveryTimeoutMs: 120_000,
   },
   {
     name: 'Kafka broker restart (production defaults)',
@@ -118,12 +122,25 @@ const cases: FaultCase[] = [
   },
 ];
 
-describe('fault matrix, hostile and at production defaults: nothing lost, nothing duplicated', () => {
-  afterAll(() => printFaultTable('Fault matrix (hostile, production defaults)', rows));
+const matrix = sideBySide(cases, { width: 4, caseTimeoutMs: 300_000 });
 
-  for (const c of cases) {
-    test(c.name, async () => {
-      rows.push(await runFaultCase(c));
-    }, 300_000);
-  }
+describe('fault matrix, hostile and at production defaults: nothing lost, nothing duplicated', () => {
+  afterAll(() => printFaultTable('Fault matrix (hostile, production defaults)', rows, [...cases, ...outages]));
+
+  describe('side by side', () => {
+    beforeAll(() => matrix.run(), matrix.hookTimeoutMs);
+    for (const c of cases) {
+      test(c.name, () => {
+        rows.push(matrix.row(c.name));
+      });
+    }
+  });
+
+  describe('alone', () => {
+    for (const c of outages) {
+      test(c.name, async () => {
+        rows.push(await runFaultCase(c));
+      }, 300_000);
+    }
+  });
 });
