@@ -83,16 +83,11 @@ async function consume(
       if (h.onBatchEnd) consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => h.onBatchEnd!(payload.partition, Number(payload.lastOffset)));
       consumer
         .run({
-          // A batch at a time: per message, kafkajs would await the handler, a heartbeat and an
-          // offset commit check, which is most of the time reading a topic of a million records.
-          eachBatch: async ({ batch }) => {
-            for (const message of batch.messages) {
-              const at = `${batch.partition}:${message.offset}`;
-              if (settled) return;
-              if (seen.has(at)) continue;
-              seen.add(at);
-              h.onMessage(message);
-            }
+          eachMessage: async ({ partition, message }) => {
+            const at = `${partition}:${message.offset}`;
+            if (settled || seen.has(at)) return;
+            seen.add(at);
+            h.onMessage(message);
           },
         })
         .catch(fail);
