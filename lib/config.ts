@@ -115,8 +115,8 @@ export const configSchema = z.object({
   // A session of more symbols than this labels its per-symbol metrics with the session instead
   // (symbol="session:<workflow id>"): a fleet of 1,500 symbols stays a handful of series.
   metrics_symbol_labels_max: z.coerce.number().int().min(0).default(50),
-  // Kafka batch compression. gzip is kafkajs' own; lz4 and zstd would need codec packages the
-  // project does not ship (see README, Measured figures). none: least CPU, most bytes.
+  // Kafka batch compression: gzip (level 1, run synchronously: lib/kafka/gzip-codec.ts) or none. lz4
+  // and zstd were measured or unavailable here (README, Measured figures). none: least CPU, most bytes.
   compression: z.enum(['gzip', 'none']).default('gzip'),
 
   // Production validation (k2 validate): figures from this Prometheus when set, otherwise from
